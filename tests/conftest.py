@@ -1,0 +1,73 @@
+"""Shared fixtures: isolated user folders, the CLI runner, real-data locations."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own per-user folders (settings, inbox, demo case)."""
+    home = tmp_path_factory.mktemp("twindesk-home")
+    monkeypatch.setenv("TWINDESK_HOME", str(home))
+    yield home
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def run_cli():
+    """Run ``twindesk`` in-process; with ``--json`` the output is validated against its schema."""
+    from twindesk.cli import main
+    from twindesk.schemas import validate
+
+    def run(*argv: str, schema: str | None = None) -> CliRun:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([str(a) for a in argv])
+        result = CliRun(code, out.getvalue(), err.getvalue())
+        if code == 0 and "--json" in argv:
+            name = schema or next(str(a) for a in argv if not str(a).startswith("-"))
+            validate(name, result.json)
+        return result
+
+    return run
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ``../shared/data``; skips the test with a message when absent."""
+    from twindesk.paths import shared_data_dir
+
+    root = shared_data_dir()
+    path = root.joinpath(*parts) if root else None
+    if path is None or not path.exists():
+        pytest.skip(f"shared real data not present ({'/'.join(parts)}); "
+                    "set TWINDESK_SHARED_DATA to the shared/data folder to run this test")
+    return path
+
+
+@pytest.fixture
+def cta_dicom_dir() -> Path:
+    return shared_data("ct_chest_cta", "dicom")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/gui" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.gui)

@@ -1,0 +1,1 @@
+"""Input and output: DICOM, volumes, meshes, clinical data, the case store."""

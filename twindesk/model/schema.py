@@ -1,0 +1,107 @@
+"""``case.json`` versions and the migrations between them.
+
+Version history
+---------------
+0
+    Prototype layout (never released): ``{"version": 0, "volume": "image.mha",
+    "patient_name": ..., "patient_id": ..., "study_uid": ...}`` with the volume as a plain file.
+1
+    Content-addressed artefacts under ``artifacts/``, ``patient`` / ``study`` / ``image``
+    blocks, ``revision`` counter, audit log in ``audit.jsonl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twindesk.errors import CaseError
+
+CURRENT_SCHEMA_VERSION = 1
+
+Doc = dict[str, Any]
+
+
+def empty_doc(case_id: str, now_utc: str) -> Doc:
+    """A new, empty version-1 case document."""
+    return {
+        "schema_version": CURRENT_SCHEMA_VERSION,
+        "case_id": case_id,
+        "revision": 0,
+        "created_utc": now_utc,
+        "modified_utc": now_utc,
+        "patient": {},
+        "study": {},
+        "image": None,
+        "artifacts": {},
+        "source": {},
+        "deidentified": False,
+        "warnings": [],
+    }
+
+
+def _v0_to_v1(doc: Doc, case_dir: Path) -> Doc:
+    """Move the prototype's loose volume into the artefact store layout."""
+    from twindesk.io.artifacts import adopt_file
+
+    new = empty_doc(doc.get("case_id") or case_dir.name, doc.get("created", "unknown"))
+    new["patient"] = {k: v for k, v in (("name", doc.get("patient_name")),
+                                         ("id", doc.get("patient_id"))) if v is not None}
+    if doc.get("study_uid"):
+        new["study"] = {"study_uid": doc["study_uid"]}
+    volume = doc.get("volume")
+    if volume:
+        src = case_dir / volume
+        if not src.is_file():
+            raise CaseError(f"{case_dir / 'case.json'}: field 'volume' names {volume}, "
+                            "which is missing", "restore the file or re-import the series")
+        new["artifacts"]["volume"] = adopt_file(case_dir, src, kind="volume")
+    return new
+
+
+MIGRATIONS: dict[int, Callable[[Doc, Path], Doc]] = {0: _v0_to_v1}
+
+
+def doc_version(doc: Doc) -> int:
+    if "schema_version" in doc:
+        return int(doc["schema_version"])
+    if "version" in doc:
+        return int(doc["version"])
+    raise CaseError("case.json has no 'schema_version'",
+                    "this folder is not a twindesk case, or its case.json is damaged")
+
+
+def migrate(doc: Doc, case_dir: Path) -> tuple[Doc, list[int]]:
+    """Bring ``doc`` to the current version. Returns the new doc and the versions passed."""
+    version = doc_version(doc)
+    if version > CURRENT_SCHEMA_VERSION:
+        raise CaseError(
+            f"{case_dir / 'case.json'}: schema_version {version} is newer than this twindesk "
+            f"understands ({CURRENT_SCHEMA_VERSION})", "update twindesk to open this case")
+    passed = []
+    while version < CURRENT_SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise CaseError(f"{case_dir / 'case.json'}: no migration from schema_version "
+                            f"{version}", "re-import the case from its DICOM source")
+        doc = step(doc, case_dir)
+        passed.append(version)
+        version = doc_version(doc)
+    return doc, passed
+
+
+REQUIRED_V1 = ("case_id", "revision", "artifacts", "patient", "study")
+
+
+def check_doc(doc: Doc, case_json: Path) -> None:
+    """Refuse a damaged current-version document with a message naming the field."""
+    if not isinstance(doc, dict):
+        raise CaseError(f"{case_json}: expected a JSON object", "restore case.json from backup")
+    for key in REQUIRED_V1:
+        if key not in doc:
+            raise CaseError(f"{case_json}: missing field '{key}'",
+                            "the file is damaged; restore it or re-import the case")
+    if not isinstance(doc["artifacts"], dict):
+        raise CaseError(f"{case_json}: field 'artifacts' must be an object",
+                        "the file is damaged; restore it or re-import the case")

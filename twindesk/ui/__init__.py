@@ -1,0 +1,1 @@
+"""Qt-only room: main window, actions, views, panels, dialogs."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twindesk.io.atomic import atomic_move_into, fsync_dir
+from twindesk.io.atomic import atomic_move_into
 
 ARTIFACTS = "artifacts"
 _CHUNK = 1 << 20
@@ -76,18 +76,13 @@ def store_bytes(case_dir: Path, data: bytes, ext: str, kind: str,
     return store_with_writer(case_dir, ext, write, kind, meta)
 
 
-def adopt_file(case_dir: Path, src: Path, kind: str,
-               meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Move an existing file inside the case into the artefact store (migrations)."""
-    folder = Path(case_dir) / ARTIFACTS
-    folder.mkdir(exist_ok=True)
-    digest = sha256_file(src)
-    ext = "".join(Path(src).suffixes) or ""
-    final = folder / f"{digest}{ext}"
-    if not final.exists():
-        os.replace(src, final)
-        fsync_dir(folder)
-    return _record(Path(case_dir), final, digest, kind, meta)
+def adopt_in_place(case_dir: Path, src: Path, kind: str,
+                   meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Index an existing file inside the case where it lies (migrations of old layouts).
+
+    Nothing on disk changes, so a read-only open can migrate in memory.
+    """
+    return _record(Path(case_dir), Path(src), sha256_file(src), kind, meta)
 
 
 def verify(case_dir: Path, record: dict[str, Any]) -> bool:

@@ -35,7 +35,10 @@ class CaseLock:
 
     def try_acquire(self) -> str | None:
         """Take the lock. Returns ``None`` on success, else a sentence naming the holder."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            return f"its folder is not writable ({exc.strerror})"
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

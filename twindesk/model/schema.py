@@ -42,8 +42,8 @@ def empty_doc(case_id: str, now_utc: str) -> Doc:
 
 
 def _v0_to_v1(doc: Doc, case_dir: Path) -> Doc:
-    """Move the prototype's loose volume into the artefact store layout."""
-    from twindesk.io.artifacts import adopt_file
+    """Index the prototype's loose volume as the ``volume`` artefact (file stays in place)."""
+    from twindesk.io.artifacts import adopt_in_place
 
     new = empty_doc(doc.get("case_id") or case_dir.name, doc.get("created", "unknown"))
     new["patient"] = {k: v for k, v in (("name", doc.get("patient_name")),
@@ -56,7 +56,7 @@ def _v0_to_v1(doc: Doc, case_dir: Path) -> Doc:
         if not src.is_file():
             raise CaseError(f"{case_dir / 'case.json'}: field 'volume' names {volume}, "
                             "which is missing", "restore the file or re-import the series")
-        new["artifacts"]["volume"] = adopt_file(case_dir, src, kind="volume")
+        new["artifacts"]["volume"] = adopt_in_place(case_dir, src, kind="volume")
     return new
 
 

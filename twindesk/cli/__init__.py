@@ -26,6 +26,7 @@ from twindesk.errors import TwindeskError
 COMMAND_MODULES = [
     "twindesk.cli.case_cmds",
     "twindesk.cli.doctor_cmds",
+    "twindesk.cli.net_cmds",
 ]
 
 

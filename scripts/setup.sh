@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 libxrender1
   # PDF report checks
   poppler-utils
+  # DICOM network peers for tests (storescu/echoscu, a real PACS) and dciodvfy
+  dcmtk orthanc dicom3tools
 )
 
 missing=()
@@ -24,6 +26,11 @@ if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own Orthanc on a free localhost port; the system service that
+  # Debian's package enables is not needed, so it does not keep listening.
+  if command -v systemctl >/dev/null && systemctl is-enabled orthanc >/dev/null 2>&1; then
+    $SUDO systemctl disable --now orthanc >/dev/null 2>&1 || true
+  fi
 fi
 
 PY=${PYTHON:-python3}

@@ -30,6 +30,6 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_setup_script_installs_what_the_tests_need():
     setup = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
     for pkg in ("xvfb", "libgl1-mesa-dri", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
-                "poppler-utils"):
+                "poppler-utils", "dcmtk", "orthanc", "dicom3tools"):
         assert pkg in setup
     assert '-e ".[test]"' in setup

@@ -13,6 +13,7 @@ from twindesk.errors import InputError
 #: ``--what`` kinds → "module:function(case, out_path, arg)"; later rooms add theirs.
 EXPORTERS: dict[str, str] = {
     "volume": "twindesk.io.volume:export_case_volume",
+    "bundle": "twindesk.io.bundle:export_case_bundle",
 }
 
 
@@ -27,7 +28,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--what", required=True, metavar="KIND",
                    help="what to export: " + ", ".join(sorted(EXPORTERS)) +
                         " (KIND:NAME for named artefacts, e.g. mesh:aorta)")
+    p.add_argument("--encrypt", action="store_true",
+                   help="bundle only: seal with a password (AES-256-GCM, Argon2id)")
+    p.add_argument("--password-file", type=Path, metavar="F",
+                   help="file whose first line is the password")
     p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("import-bundle", parents=[common],
+                       help="create a case from a bundle (checks every file)")
+    p.add_argument("bundle", type=Path, metavar="BUNDLE")
+    p.add_argument("case", type=Path, metavar="CASE")
+    p.add_argument("--password-file", type=Path, metavar="F")
+    p.set_defaults(handler=cmd_import_bundle)
 
 
 def case_summary(case) -> dict[str, Any]:
@@ -92,12 +104,38 @@ def cmd_export(args: argparse.Namespace) -> CommandResult:
     from twindesk.model.case import Case
 
     exporter, kind, arg = resolve_exporter(args.what)
+    options = {}
+    if args.encrypt or args.password_file:
+        if kind != "bundle":
+            raise InputError("--encrypt and --password-file apply to --what bundle only",
+                             "drop them, or export a bundle")
+        if not (args.encrypt and args.password_file):
+            raise InputError("--encrypt needs --password-file F (and the reverse)",
+                             "give both to seal the bundle with a password")
+        from twindesk.io.sealed import read_password_file
+
+        options["password"] = read_password_file(args.password_file)
     out = args.out.resolve()
     if not out.parent.is_dir():
         raise InputError(f"{out.parent}: folder does not exist", "create it or choose another OUT")
     with Case.open(args.case, write=False) as case:
-        info = exporter(case, out, arg) or {}
+        info = exporter(case, out, arg, **options) or {}
         case.log_action("export", {"what": args.what, "out": str(out), **info})
     result = {"case": str(args.case), "what": args.what, "out": str(out),
               "bytes": out.stat().st_size, **info}
     return CommandResult(result, lambda d: f"Wrote {d['out']} ({d['bytes']} bytes)")
+
+
+def cmd_import_bundle(args: argparse.Namespace) -> CommandResult:
+    from twindesk.io.bundle import read_bundle
+    from twindesk.io.sealed import read_password_file
+    from twindesk.model.case import Case
+
+    password = read_password_file(args.password_file) if args.password_file else None
+    manifest = read_bundle(args.bundle, password, args.case)
+    with Case.open(args.case, require_write=True) as case:
+        case.save("import-bundle", {"bundle": str(args.bundle.resolve()),
+                                    "sealed": password is not None,
+                                    "bundle_created_utc": manifest.get("created_utc"),
+                                    "twindesk_version": manifest.get("twindesk_version")})
+        return CommandResult(case_summary(case), human_info)

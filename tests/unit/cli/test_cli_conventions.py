@@ -142,3 +142,10 @@ def test_every_schema_is_valid_json_schema():
     assert "info" in schema_names()
     for name in schema_names():
         jsonschema.Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_every_schema_has_an_id_matching_its_file():
+    from twindesk.schemas import load_schema, schema_names
+
+    for name in schema_names():
+        assert load_schema(name)["$id"] == f"twindesk/{name}.schema.json"

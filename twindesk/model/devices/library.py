@@ -36,8 +36,9 @@ class DeviceLibrary:
     def ids(self) -> tuple[str, ...]:
         return tuple(f.id for f in self.families)
 
-    def family(self, family_id: str) -> DeviceFamily:
-        """The family ``family_id``; :class:`InputError` listing the known ids otherwise."""
+    def family(self, family_id: str, option: str = "--device") -> DeviceFamily:
+        """The family ``family_id``; :class:`InputError` (naming ``option``) listing the
+        known ids otherwise."""
         for f in self.families:
             if f.id == family_id:
                 return f
@@ -45,7 +46,7 @@ class DeviceLibrary:
         hint = f"known devices: {', '.join(self.ids()) or 'none'}"
         if broken:
             hint += "; some device files failed to load (run 'twindesk devices' to see why)"
-        raise InputError(f"--device: unknown device '{family_id}'", hint)
+        raise InputError(f"{option}: unknown device '{family_id}'", hint)
 
     def material(self, material_id: str) -> Material:
         try:
@@ -168,3 +169,43 @@ def _with_origin(family: DeviceFamily, origin: str) -> DeviceFamily:
     from dataclasses import replace
 
     return replace(family, origin=origin)
+
+
+def _table_dict(obj) -> dict:
+    """A frozen table as a JSON-ready dict: ``source`` ids as a list, ``sources`` as
+    ``source_by_key`` (key → list of ids), radial-force rows as ``[d, cof, rrf]``."""
+    from dataclasses import fields
+
+    out: dict = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.name == "sources":
+            out["source_by_key"] = {k: list(ids) for k, ids in value}
+        elif f.name == "source":
+            out["source"] = list(value)
+        elif f.name == "radial_force":
+            out["radial_force"] = [[p.diameter_mm, p.cof_n, p.rrf_n] for p in value]
+        else:
+            out[f.name] = value
+    return out
+
+
+def family_to_dict(family: DeviceFamily, material: Material | None = None) -> dict:
+    """The whole validated definition of ``family`` (and its material) as JSON-ready data;
+    the output of ``twindesk devices --show ID --json``."""
+    from dataclasses import asdict
+
+    return {
+        "id": family.id, "name": family.name, "kind": family.kind,
+        "description": family.description, "sizing_basis": family.sizing_basis,
+        "origin": family.origin, "file": family.file, "source": list(family.source),
+        "sizes_mm": list(family.sizes_mm),
+        "material": _table_dict(material) if material is not None else {"id": family.material},
+        "frame": _table_dict(family.frame),
+        "orientation": asdict(family.orientation),
+        "placement": _table_dict(family.placement),
+        "recoil": _table_dict(family.recoil) if family.recoil is not None else None,
+        "anatomy": _table_dict(family.anatomy),
+        "sizes": [_table_dict(s) for s in family.sizes],
+        "sources": [asdict(s) for s in family.sources_table],
+    }

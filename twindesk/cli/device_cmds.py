@@ -38,13 +38,14 @@ def human_list(d: dict[str, Any]) -> str:
 
 
 def human_show(d: dict[str, Any]) -> str:
+    fr = d["frame"]
     lines = [f"{d['name']}  ({d['id']}, {d['kind']}, {d['origin']} file {d['file']})",
              f"  sized by {d['sizing_basis']}; material {d['material'].get('name', '?')}",
              f"  rotation 0: {d['orientation']['rotation_zero_definition']}",
              f"  depth: {d['orientation']['implant_depth_definition']}",
-             f"  frame ({d['frame']['frame_geometry']}): {d['frame']['rows_of_cells']} rows x "
-             f"{d['frame']['cells_per_row']} cells, struts {d['frame']['strut_width_mm']} x "
-             f"{d['frame']['strut_thickness_mm']} mm, crimped {d['frame']['crimped_diameter_mm']} mm"]
+             f"  frame ({fr['frame_geometry']}): {fr['rows_of_cells']} rows x "
+             f"{fr['cells_per_row']} cells, struts {fr['strut_width_mm']} x "
+             f"{fr['strut_thickness_mm']} mm, crimped {fr['crimped_diameter_mm']} mm"]
     for s in d["sizes"]:
         skip = {"source", "source_by_key", "radial_force"}
         vals = ", ".join(f"{k} {v:g}" for k, v in s.items()

@@ -104,7 +104,7 @@ def test_radial_force_table_equals_the_documented_estimate(lib):
     for s in se.sizes:
         model = estimate_radial_force(se.frame, nitinol, s.inflow_diameter_mm, s.frame_height_mm,
                                       [p.diameter_mm for p in s.radial_force])
-        for shipped, est in zip(s.radial_force, model):
+        for shipped, est in zip(s.radial_force, model, strict=True):
             assert shipped.cof_n == pytest.approx(est.cof_n, abs=0.051)
             assert shipped.rrf_n == pytest.approx(est.rrf_n, abs=0.051)
 

@@ -206,3 +206,12 @@ def test_ostium_measurements_must_be_ordered():
 def test_wrong_measurement_kind_is_an_input_error(lib):
     with pytest.raises(InputError, match="sized from LAA ostium"):
         fit_family(lib.family("laao-flxlike"), by_area(400.0))
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    import twindesk.model.devices as devices
+
+    result = doctest.testmod(devices, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 3 and result.failed == 0

@@ -1,0 +1,1 @@
+"""Lumped (0D) circulation model."""

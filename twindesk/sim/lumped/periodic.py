@@ -19,69 +19,11 @@ import numpy as np
 from twindesk.errors import SolverError
 from twindesk.sim.lumped.model import (Waveforms, integrate_cycle, waveforms_from_states,
                                        windkessel_dpc_dt)
+from twindesk.sim.lumped.newton import newton
 from twindesk.sim.lumped.params import Circulation, Windkessel
 
 #: Acceptance: largest cycle-to-cycle change of the measured quantities (fraction).
 PERIODICITY_TOLERANCE = 1e-3
-
-
-@dataclass(frozen=True)
-class ShootingResult:
-    x: np.ndarray
-    iterations: int
-    cycle_integrations: int
-    residual: float
-
-
-def newton_shooting(cycle_map: Callable[[np.ndarray], np.ndarray], x0: np.ndarray,
-                    scale: np.ndarray, tol: float = 1e-9, max_iter: int = 30,
-                    fd_step: float = 1e-5, max_step_scales: float = 30.0) -> ShootingResult:
-    """Solve ``cycle_map(x) = x`` by Newton (finite-difference Jacobian, Broyden updates).
-
-    ``scale`` gives each component's typical size; ``tol`` bounds ``max|Φ(x) − x|/scale``.
-    """
-    x = np.asarray(x0, float).copy()
-    scale = np.asarray(scale, float)
-    n = x.size
-    calls = 0
-
-    def residual(z: np.ndarray) -> np.ndarray:
-        nonlocal calls
-        calls += 1
-        return cycle_map(z) - z
-
-    f = residual(x)
-    jac = None
-    for it in range(1, max_iter + 1):
-        if np.max(np.abs(f) / scale) < tol:
-            return ShootingResult(x, it - 1, calls, float(np.max(np.abs(f) / scale)))
-        if jac is None:
-            jac = np.empty((n, n))
-            for j in range(n):
-                dx = np.zeros(n)
-                dx[j] = fd_step * scale[j]
-                jac[:, j] = (residual(x + dx) - f) / dx[j]
-        try:
-            step = -np.linalg.solve(jac, f)
-        except np.linalg.LinAlgError:
-            raise SolverError("periodic steady state: singular cycle Jacobian",
-                              "check the physiology parameters") from None
-        # Damp steps far beyond the typical sizes (keeps volumes and pressures physical).
-        worst = np.max(np.abs(step) / (max_step_scales * scale))
-        if worst > 1.0:
-            step /= worst
-        x_new = x + step
-        f_new = residual(x_new)
-        if np.max(np.abs(f_new) / scale) > np.max(np.abs(f) / scale) and worst <= 1.0:
-            jac = None  # Broyden model went stale: rebuild the Jacobian at the new point
-        else:
-            df = f_new - f
-            jac = jac + np.outer(df - jac @ step, step) / float(step @ step)
-        x, f = x_new, f_new
-    raise SolverError(f"periodic steady state not reached in {max_iter} Newton iterations "
-                      f"(residual {np.max(np.abs(f) / scale):.2e})",
-                      "check the physiology parameters; extreme values may have no "
-                      "periodic state")
 
 
 @dataclass(frozen=True)
@@ -131,7 +73,9 @@ def solve_periodic(c: Circulation, n_samples: int = 1000, x0: np.ndarray | None 
 
     x0 = _initial_guess(c) if x0 is None else np.asarray(x0, float)
     scale = np.array([10e-6, 133.322])  # 10 ml, 1 mmHg
-    shot = newton_shooting(cycle_map, x0, scale)
+    shot = newton(lambda x: cycle_map(x) - x, x0, scale, tol=1e-6, what="periodic steady state",
+                  hint="check the physiology parameters; extreme values may have no periodic "
+                       "state")
     period = c.heart.heart_period_s
     t = np.linspace(0.0, period, n_samples + 1)
     # Two more beats: the second measures the cycle-to-cycle change honestly.
@@ -143,7 +87,7 @@ def solve_periodic(c: Circulation, n_samples: int = 1000, x0: np.ndarray | None 
     if not np.all(np.isfinite(wf2.p_lv_pa)):
         raise SolverError("the 0D model produced non-finite values", "check the parameters")
     return PeriodicSolution(c, wf2, second.y[:2, -1].copy(), change, shot.iterations,
-                            shot.cycle_integrations + 2)
+                            shot.evaluations + 2)
 
 
 def cycle_change(a: Waveforms, b: Waveforms) -> float:
@@ -182,8 +126,8 @@ def periodic_rcr(wk: Windkessel, inflow_m3_s: Callable[[float], float], period_s
         return sol
 
     scale = np.array([133.322])
-    shot = newton_shooting(lambda x: run(x[0]).y[:, -1], np.array([wk.pd_pa]), scale,
-                           tol=1e-10)
+    shot = newton(lambda x: run(x[0]).y[:, -1] - x, np.array([wk.pd_pa]), scale, tol=1e-10,
+                  what="periodic RCR")
     t = np.linspace(0.0, period_s, n_samples, endpoint=False)
     sol = run(shot.x[0], t_eval=t)
     q = np.array([inflow_m3_s(ti) for ti in t])

@@ -149,7 +149,7 @@ PAIRS = {"total_resistance": "mean", "compliance": "diastolic", "aortic_eoa": "m
          "stressed_volume": "cardiac_output"}
 
 
-def _log_params(c: Circulation, names: list[str]) -> np.ndarray:
+def log_params(c: Circulation, names: list[str]) -> np.ndarray:
     d = to_clinical(c)
     values = {"total_resistance": d["rp_mmhg_s_per_ml"] + d["rd_mmhg_s_per_ml"],
               "compliance": d["c_ml_per_mmhg"], "aortic_eoa": d["aortic_eoa_cm2"],
@@ -218,7 +218,7 @@ def calibrate(data: ClinicalData, prior: Circulation) -> Calibration:
             summary = summarize(trial, s.waveforms)
             return np.array([_model_value(summary, PAIRS[n]) for n in names]) / want - 1.0
 
-        res = newton(residual, _log_params(c, names), np.ones(len(names)),
+        res = newton(residual, log_params(c, names), np.ones(len(names)),
                      TARGET_TOLERANCE / 10.0, f_scale=np.ones(len(names)), fd_step=1e-3,
                      max_step_scales=0.5, max_iter=25, what="calibration",
                      hint="check that the measurements are consistent with each other")

@@ -52,6 +52,7 @@ def newton(residual: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, scale: 
 
     f = evaluate(x)
     jac: np.ndarray | None = None
+    fresh = False
     for it in range(max_iter + 1):
         if norm(f) < tol:
             return NewtonResult(x, f, jac, it, calls, norm(f))
@@ -63,6 +64,7 @@ def newton(residual: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, scale: 
                 dx = np.zeros(n)
                 dx[j] = fd_step * scale[j]
                 jac[:, j] = (evaluate(x + dx) - f) / dx[j]
+            fresh = True
         try:
             step = -np.linalg.solve(jac, f)
         except np.linalg.LinAlgError:
@@ -70,12 +72,21 @@ def newton(residual: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, scale: 
         worst = float(np.max(np.abs(step) / (max_step_scales * scale)))
         if worst > 1.0:  # damp steps far beyond the typical sizes
             step /= worst
-        x_new = x + step
-        f_new = evaluate(x_new)
-        if norm(f_new) > norm(f):
-            jac = None  # the linear model went stale: rebuild it at the new point
-        else:
-            jac = jac + np.outer(f_new - f - jac @ step, step) / float(step @ step)
-        x, f = x_new, f_new
+        # Backtrack along a fresh Newton direction; a stale (Broyden) one is rebuilt instead.
+        accepted = False
+        for _ in range(6 if fresh else 1):
+            f_new = evaluate(x + step)
+            if norm(f_new) < norm(f):
+                accepted = True
+                break
+            step = step / 2.0
+        if not accepted:
+            if fresh:
+                break  # no descent even along a fresh Newton direction: the noise floor
+            jac = None
+            continue
+        jac = jac + np.outer(f_new - f - jac @ step, step) / float(step @ step)
+        fresh = False
+        x, f = x + step, f_new
     raise SolverError(f"{what}: not converged in {max_iter} iterations (residual "
                       f"{norm(f):.2e})", hint)

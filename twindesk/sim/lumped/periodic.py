@@ -73,7 +73,8 @@ def solve_periodic(c: Circulation, n_samples: int = 1000, x0: np.ndarray | None 
 
     x0 = _initial_guess(c) if x0 is None else np.asarray(x0, float)
     scale = np.array([10e-6, 133.322])  # 10 ml, 1 mmHg
-    shot = newton(lambda x: cycle_map(x) - x, x0, scale, tol=1e-6, what="periodic steady state",
+    shot = newton(lambda x: cycle_map(x) - x, x0, scale, tol=1e-5, fd_step=1e-3,
+                  what="periodic steady state",
                   hint="check the physiology parameters; extreme values may have no periodic "
                        "state")
     period = c.heart.heart_period_s

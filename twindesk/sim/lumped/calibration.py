@@ -86,7 +86,8 @@ def identifiability(d: ClinicalData) -> dict[str, tuple[bool, str | None]]:
         out["total_resistance"] = (True, None)
         out["compliance"] = (True, None)
     if d.mean_gradient_mmhg is None:
-        out["aortic_eoa"] = (False, "needs an echo mean gradient (--mean-gradient-mmhg)")
+        out["aortic_eoa"] = (False, "needs an echo mean gradient (--mean-gradient-mmhg)"
+                             + ("" if co else " and the flow through the valve (--co-l-min)"))
     elif not co:
         out["aortic_eoa"] = (False, no_co + ": the gradient depends on flow through the valve")
     else:

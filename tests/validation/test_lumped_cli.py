@@ -159,3 +159,18 @@ def test_calibrated_outlet_bcs_for_3d(run_cli, case_path):
     outlets = outlet_rcr(total, [3.8e-4, 1.1e-4, 0.5e-4, 0.6e-4])
     assert sum(1 / o.total_resistance_pa_s_per_m3 for o in outlets) == pytest.approx(
         1 / r_total)
+
+
+def test_outlet_bcs_from_mesh_regions(run_cli, case_path):
+    from twindesk.sim.lumped.store import outlet_bcs
+
+    assert run_cli("calibrate", case_path, *VITALS, "--samples", "20", "--json").code == 0
+    regions = [{"id": 0, "name": "wall", "kind": "wall", "area_mm2": 9000.0},
+               {"id": 1, "name": "inlet", "kind": "inlet", "area_mm2": 500.0},
+               {"id": 2, "name": "descending", "kind": "outlet", "area_mm2": 380.0},
+               {"id": 3, "name": "brachiocephalic", "kind": "outlet", "area_mm2": 110.0}]
+    with Case.open(case_path, write=False) as case:
+        bcs = outlet_bcs(case.doc, regions)
+    assert [b["region_id"] for b in bcs] == [2, 3]
+    assert bcs[0]["flow_fraction"] == pytest.approx(380 ** 1.5 / (380 ** 1.5 + 110 ** 1.5))
+    assert bcs[0]["rd_pa_s_per_m3"] < bcs[1]["rd_pa_s_per_m3"]  # the larger outlet drains more

@@ -99,3 +99,20 @@ def test_clinical_round_trip_and_checks():
         from_clinical({"eoa": 1.0})
     with pytest.raises(InputError, match="must be smaller than aorta_area_cm2"):
         c.with_(aortic_eoa_cm2=5.0, aorta_area_cm2=4.0)
+
+
+def test_closed_loop_windkessel_matches_analytic_rcr(baseline):
+    """The arterial part of the closed loop, driven by its own valve flow and venous
+    pressure, against the analytic RCR: P̂ = Z(ω)·Q̂ + P̂v/(1 + iωRdC) (linear superposition)."""
+    c, _ = baseline
+    sol = solve_periodic(c, n_samples=4000)
+    w, wk, period = sol.waveforms, c.arteries, c.heart.heart_period_s
+    n = w.t_s.size
+    omega = 2 * np.pi * np.fft.rfftfreq(n, d=period / n)
+    from twindesk.sim.lumped.rcr_analytic import rcr_impedance
+
+    p_hat = (rcr_impedance(wk, omega) * np.fft.rfft(w.q_av_m3_s)
+             + np.fft.rfft(w.p_v_pa) / (1 + 1j * omega * wk.rd_pa_s_per_m3 * wk.c_m3_per_pa))
+    p_ref = np.fft.irfft(p_hat, n)
+    err = np.max(np.abs(w.p_ao_pa - p_ref)) / np.ptp(p_ref)
+    assert err <= 0.005

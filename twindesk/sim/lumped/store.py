@@ -140,3 +140,29 @@ def calibrated_windkessel(doc: dict[str, Any], scenario: str = BASELINE) -> Wind
     wk = c.arteries
     return Windkessel(wk.rp_pa_s_per_m3, wk.c_m3_per_pa, wk.rd_pa_s_per_m3,
                       mmhg_to_pa(venous) if venous is not None else 0.0)
+
+
+def outlet_bcs(doc: dict[str, Any], regions: list[dict[str, Any]], scenario: str = BASELINE
+               ) -> list[dict[str, Any]]:
+    """Per-outlet RCR records (SI) for the outlet regions of a flow mesh.
+
+    ``regions`` is the ``meta["regions"]`` list of a ``mesh_boundary:<structure>`` artefact
+    (``{"id", "name", "kind", "area_mm2", ...}``); only ``kind == "outlet"`` entries are used,
+    in their order, and each record carries its ``region_id``.
+    """
+    from twindesk.sim.lumped.outlets import outlet_rcr_table
+
+    outlets = [r for r in regions if r.get("kind") == "outlet"]
+    if not outlets:
+        raise InputError("the flow mesh has no outlet regions",
+                         "rebuild the flow mesh with its outlets labelled")
+    try:
+        areas = [float(r["area_mm2"]) * 1e-6 for r in outlets]
+    except (KeyError, TypeError, ValueError):
+        raise InputError("an outlet region of the flow mesh has no numeric 'area_mm2'",
+                         "rebuild the flow mesh") from None
+    table = outlet_rcr_table(calibrated_windkessel(doc, scenario), areas,
+                             [str(r.get("name", f"outlet_{r.get('id')}")) for r in outlets])
+    for rec, region in zip(table, outlets, strict=True):
+        rec["region_id"] = region.get("id")
+    return table

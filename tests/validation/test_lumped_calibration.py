@@ -118,3 +118,22 @@ def test_clinical_rules():
     assert (data.sbp_mmhg, data.dbp_mmhg, data.hr_bpm) == (135, 75, 80)
     assert "2026-03-01" in label
     assert latest_vitals({}) is None and latest_vitals({"vitals": [{"height_cm": 170}]}) is None
+
+
+def test_uncertainty_sampling_can_be_cancelled():
+    from twindesk.errors import Cancelled
+    from twindesk.jobs import CancelToken, ProgressReporter
+
+    data = ClinicalData(sbp_mmhg=140, dbp_mmhg=80, hr_bpm=70, co_l_min=5.0)
+    cal = calibrate(data, default_circulation())
+    token = CancelToken()
+    seen = []
+
+    def progress(fraction, message=""):
+        seen.append(fraction)
+        if len(seen) == 2:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        sample(cal, data, UQSettings(n_samples=200), ProgressReporter(progress, cancel=token))
+    assert len(seen) == 2

@@ -164,7 +164,7 @@ def calibrate_case(case, data: ClinicalData, settings: uq.UQSettings = uq.UQSett
     rep(0.05, "fitting the closed loop")
     cal = calibrate(data, prior)
     rep(0.4, "sampling measurement errors")
-    dev = uq.sample(cal, data, settings)
+    dev = uq.sample(cal, data, settings, rep.sub(0.4, 0.9))
     rep(0.9, "storing")
     bsa = (bsa_mosteller_m2(data.height_cm, data.weight_kg)
            if data.height_cm is not None and data.weight_kg is not None else None)

@@ -118,9 +118,13 @@ def sensitivities(cal: Calibration, outputs: tuple[str, ...], h: float = 1e-3
     return {o: grads[i] for i, o in enumerate(outputs)}
 
 
-def sample(cal: Calibration, data: ClinicalData, settings: UQSettings = UQSettings()
-           ) -> dict[str, np.ndarray]:
-    """Monte Carlo samples (deviations from the unperturbed fit) of every reported quantity."""
+def sample(cal: Calibration, data: ClinicalData, settings: UQSettings = UQSettings(),
+           progress=None) -> dict[str, np.ndarray]:
+    """Monte Carlo samples (deviations from the unperturbed fit) of every reported quantity.
+
+    ``progress(fraction, message)`` is called every 25 samples (a job's reporter, which also
+    checks for cancellation).
+    """
     rng = np.random.default_rng(settings.seed)
     nominal = fast_sample(cal, data)
     lin_outputs = CLOSED_LOOP_ONLY + ("cardiac_output_l_min",)
@@ -131,6 +135,8 @@ def sample(cal: Calibration, data: ClinicalData, settings: UQSettings = UQSettin
     dev = {k: np.zeros(settings.n_samples) for k in keys}
     s0 = u.m3_to_ml(cal.circulation.stressed_volume_m3)
     for i in range(settings.n_samples):
+        if progress is not None and i % 25 == 0:
+            progress(i / settings.n_samples, f"uncertainty sample {i}/{settings.n_samples}")
         d_i = perturb(data, rng, settings.errors)
         f = fast_sample(cal, d_i)
         for k, v in f.items():

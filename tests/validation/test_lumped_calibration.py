@@ -97,7 +97,8 @@ def test_uncertainty_intervals_seeded_and_scaled_by_errors():
     assert all(np.array_equal(a[k], b[k]) for k in a)  # seeded: reproducible
     eoa = interval(to_clinical(cal.circulation)["aortic_eoa_cm2"], a["aortic_eoa_cm2"], "cm²")
     assert eoa["low"] < eoa["value"] < eoa["high"]
-    # EOA ∝ SV/√G: with CO ±10 % and G ±15 % its relative spread is ≈ √(0.1² + 0.075²) = 12.5 %
+    # EOA ∝ SV/√G: with CO ±10 % and G ±15 % its relative spread is
+    # ≈ √(0.1² + 0.075²) = 12.5 %
     rel_sd = np.std(a["aortic_eoa_cm2"]) / eoa["value"]
     assert 0.09 < rel_sd < 0.16
     # Halving every error halves the spread (to within sampling noise).

@@ -23,7 +23,8 @@ def test_periodicity_criterion_met_and_matches_brute_force(baseline):
     assert sol.cycle_to_cycle_change < PERIODICITY_TOLERANCE and sol.periodic
     # Brute force: 60 plain beats from an arbitrary state reach the same periodic state.
     y = np.array([100e-6, u.mmhg_to_pa(60.0), 0.0])
-    y[2] = (c.stressed_volume_m3 - y[0] - c.arteries.c_m3_per_pa * y[1]) / c.venous.compliance_m3_per_pa
+    c_art, c_ven = c.arteries.c_m3_per_pa, c.venous.compliance_m3_per_pa
+    y[2] = (c.stressed_volume_m3 - y[0] - c_art * y[1]) / c_ven
     for _ in range(60):
         y = integrate_cycle(c, y).y[:, -1]
     assert y[0] == pytest.approx(sol.state0[0], rel=1e-5)
@@ -34,9 +35,11 @@ def test_periodicity_criterion_met_and_matches_brute_force(baseline):
 def test_conservation_laws(baseline):
     c, sol = baseline
     w, period = sol.waveforms, c.heart.heart_period_s
-    stressed = w.v_lv_m3 + c.arteries.c_m3_per_pa * w.p_c_pa + c.venous.compliance_m3_per_pa * w.p_v_pa
+    c_art, c_ven = c.arteries.c_m3_per_pa, c.venous.compliance_m3_per_pa
+    stressed = w.v_lv_m3 + c_art * w.p_c_pa + c_ven * w.p_v_pa
     assert np.ptp(stressed) / c.stressed_volume_m3 < 1e-6
-    q_av, q_mv, q_per = (cycle_mean(w.t_s, q, period) for q in (w.q_av_m3_s, w.q_mv_m3_s, w.q_per_m3_s))
+    q_av, q_mv, q_per = (cycle_mean(w.t_s, q, period)
+                         for q in (w.q_av_m3_s, w.q_mv_m3_s, w.q_per_m3_s))
     assert q_mv == pytest.approx(q_av, rel=2e-3)  # what goes in comes out over a beat
     assert q_per == pytest.approx(q_av, rel=2e-3)
     s = summarize(c, w)
@@ -103,7 +106,8 @@ def test_clinical_round_trip_and_checks():
 
 def test_closed_loop_windkessel_matches_analytic_rcr(baseline):
     """The arterial part of the closed loop, driven by its own valve flow and venous
-    pressure, against the analytic RCR: P̂ = Z(ω)·Q̂ + P̂v/(1 + iωRdC) (linear superposition)."""
+    pressure, against the analytic RCR by linear superposition:
+    P̂ = Z(ω)·Q̂ + P̂v/(1 + iωRdC)."""
     c, _ = baseline
     sol = solve_periodic(c, n_samples=4000)
     w, wk, period = sol.waveforms, c.arteries, c.heart.heart_period_s

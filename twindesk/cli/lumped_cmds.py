@@ -55,7 +55,8 @@ def human_simulate0d(d: dict[str, Any]) -> str:
              f"Valve     EOA {h['aortic_eoa_cm2']:.2f} cm², gradient mean "
              f"{h['mean_gradient_mmhg']:.1f} / peak {h['peak_gradient_mmhg']:.1f} mmHg (Doppler), "
              f"net mean {h['net_mean_gradient_mmhg']:.1f} mmHg",
-             f"Periodic  cycle-to-cycle change {100 * d['periodicity']['cycle_to_cycle_change']:.1e} %",
+             f"Periodic  cycle-to-cycle change "
+             f"{100 * d['periodicity']['cycle_to_cycle_change']:.1e} %",
              f"Stored    {d['artifacts']['waveforms']}, {d['artifacts']['plot']}"]
     return "\n".join(lines)
 

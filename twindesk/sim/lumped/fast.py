@@ -88,7 +88,8 @@ def compliance_for_diastolic(shape: EjectionShape, total_resistance: float, rp_f
 
     def dbp_minus_target(log_c: float) -> float:
         wk = _split(total_resistance, rp_fraction, math.exp(log_c), pd_pa)
-        return float(np.min(aortic_pressure_pa(shape, wk, stroke_volume_m3, period_s))) - diastolic_pa
+        p = aortic_pressure_pa(shape, wk, stroke_volume_m3, period_s)
+        return float(np.min(p)) - diastolic_pa
 
     lo, hi = math.log(1e-11), math.log(1e-6)  # 0.0013 … 133 ml/mmHg
     f_lo, f_hi = dbp_minus_target(lo), dbp_minus_target(hi)

@@ -152,9 +152,10 @@ def resolve_data(case, data: ClinicalData) -> tuple[ClinicalData, str]:
     return check(vitals), label
 
 
-def calibrate_case(case, data: ClinicalData, settings: uq.UQSettings = uq.UQSettings(),
+def calibrate_case(case, data: ClinicalData, settings: uq.UQSettings | None = None,
                    progress=None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """Calibrate the baseline of an open case to ``data`` and store it (see the module doc)."""
+    settings = settings or uq.UQSettings()
     rep = ProgressReporter(progress, cancel=cancel)
     t0 = time.perf_counter()
     data, source = resolve_data(case, data)
@@ -169,7 +170,8 @@ def calibrate_case(case, data: ClinicalData, settings: uq.UQSettings = uq.UQSett
     bsa = (bsa_mosteller_m2(data.height_cm, data.weight_kg)
            if data.height_cm is not None and data.weight_kg is not None else None)
     values = to_clinical(cal.circulation)
-    values["total_resistance_mmhg_s_per_ml"] = values["rp_mmhg_s_per_ml"] + values["rd_mmhg_s_per_ml"]
+    values["total_resistance_mmhg_s_per_ml"] = (values["rp_mmhg_s_per_ml"]
+                                                + values["rd_mmhg_s_per_ml"])
     if bsa is not None:
         values["aortic_eoa_index_cm2_per_m2"] = values["aortic_eoa_cm2"] / bsa
     parameters = {key: _parameter_entry(key, unit, kind, values, dev, cal, data, prior_label,

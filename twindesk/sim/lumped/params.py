@@ -191,7 +191,8 @@ def from_clinical(d: dict[str, Any], where: str = "physiology parameters") -> Ci
     merged = {**base, **d}
     for key, (lo, hi) in _RANGES.items():
         value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             raise InputError(f"{where}: '{key}' must be a number, got {value!r}")
         if not lo <= value <= hi:
             raise InputError(f"{where}: '{key}' = {value:g} is outside the plausible range "

@@ -57,7 +57,8 @@ def _initial_guess(c: Circulation) -> np.ndarray:
 
 def _full_state(c: Circulation, x: np.ndarray) -> np.ndarray:
     v_lv, p_c = x
-    p_v = (c.stressed_volume_m3 - v_lv - c.arteries.c_m3_per_pa * p_c) / c.venous.compliance_m3_per_pa
+    c_art, c_ven = c.arteries.c_m3_per_pa, c.venous.compliance_m3_per_pa
+    p_v = (c.stressed_volume_m3 - v_lv - c_art * p_c) / c_ven
     return np.array([v_lv, p_c, p_v])
 
 

@@ -50,15 +50,15 @@ def rcr_pressure_harmonics(wk: Windkessel, q_mean_m3_s: float, q_cos_m3_s: Seque
                            t_s: np.ndarray) -> np.ndarray:
     """Exact periodic inlet pressure (Pa) for a finite Fourier-series inflow.
 
-    ``Q(t) = q_mean + Σ_k [a_k·cos(k·ω·t) + b_k·sin(k·ω·t)]``, ``k = 1…K``, with ``a_k`` in
-    ``q_cos_m3_s`` and ``b_k`` in ``q_sin_m3_s``.
+    ``Q(t) = q_mean + Σ_k [a_k·cos(k·ω·t) + b_k·sin(k·ω·t)]``, ``k = 1…K``, with
+    ``a_k`` in ``q_cos_m3_s`` and ``b_k`` in ``q_sin_m3_s``.
     """
     t = np.asarray(t_s, float)
     omega = 2.0 * np.pi / period_s
     p = np.full_like(t, wk.pd_pa + (wk.rp_pa_s_per_m3 + wk.rd_pa_s_per_m3) * q_mean_m3_s)
     for k, (a, b) in enumerate(zip(q_cos_m3_s, q_sin_m3_s, strict=True), start=1):
         z = rcr_impedance(wk, np.array([k * omega]))[0]
-        # a·cos − i... : the complex amplitude of a·cos(kωt) + b·sin(kωt) is (a − i·b).
+        # The complex amplitude of a·cos(kωt) + b·sin(kωt) is (a − i·b).
         p += np.real(z * (a - 1j * b) * np.exp(1j * k * omega * t))
     return p
 

@@ -92,6 +92,7 @@ def write_enhanced_ct(image, path: Path, *, percents=None, temporal=None,
     from pydicom.sequence import Sequence
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     arr = sitk.GetArrayFromImage(image).astype(np.int32) - int(intercept)
     assert arr.min() >= 0 and arr.max() < 65536
     arr = arr.astype(np.uint16)
@@ -149,3 +150,47 @@ def write_enhanced_ct(image, path: Path, *, percents=None, temporal=None,
     ds.PixelData = arr.tobytes()
     ds.save_as(path, enforce_file_format=True)
     return Path(path)
+
+
+def linear_hu(points: np.ndarray) -> np.ndarray:
+    """The analytic test field: HU = 2x + 3y + 5z - 500 at LPS points (..., 3), mm. Linear, so
+    any correct linear interpolation reproduces it exactly (up to integer rounding)."""
+    return 2.0 * points[..., 0] + 3.0 * points[..., 1] + 5.0 * points[..., 2] - 500.0
+
+
+def write_planes(folder: Path, positions, row=(1.0, 0.0, 0.0), col=(0.0, 1.0, 0.0),
+                 pixel_mm=(0.8, 0.8), grid=(24, 20), field=linear_hu, **kw) -> list[Path]:
+    """A series whose slice k has origin ``positions[k]`` (LPS mm) and orientation (row, col),
+    with voxel values ``field`` sampled at each pixel's true position (rounded to int)."""
+    row, col = np.asarray(row, float), np.asarray(col, float)
+    normal = np.cross(row, col)
+    positions = np.asarray(positions, float)
+    i, j = np.meshgrid(np.arange(grid[0]), np.arange(grid[1]))  # (rows, cols) arrays
+    planes = []
+    for p in positions:
+        pts = p + i[..., None] * pixel_mm[0] * row + j[..., None] * pixel_mm[1] * col
+        planes.append(np.rint(field(pts)))
+    image = sitk.GetImageFromArray(np.stack(planes).astype(np.int16))
+    image.SetSpacing((pixel_mm[0], pixel_mm[1], 1.0))
+    image.SetOrigin(tuple(positions[0]))
+    image.SetDirection(tuple(np.column_stack([row, col, normal]).ravel()))
+    per_slice = dict(kw.pop("per_slice", {}) or {})
+    per_slice["ImagePositionPatient"] = [[float(v) for v in p] for p in positions]
+    return write_series(image, folder, per_slice=per_slice, **kw)
+
+
+def physical_points(image) -> np.ndarray:
+    """LPS mm of every voxel centre of a SimpleITK image, shaped (z, y, x, 3)."""
+    size = image.GetSize()
+    direction = np.asarray(image.GetDirection()).reshape(3, 3)
+    spacing = np.asarray(image.GetSpacing())
+    k, j, i = np.meshgrid(*(np.arange(n) for n in size[::-1]), indexing="ij")
+    idx = np.stack([i, j, k], axis=-1).astype(float)
+    return np.asarray(image.GetOrigin()) + (idx * spacing) @ direction.T
+
+
+def read_with_sitk(folder: Path):
+    """The reference: a bare SimpleITK series read, in GDCM's own order."""
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+    return reader.Execute()

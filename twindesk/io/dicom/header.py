@@ -255,8 +255,8 @@ class _Parser:
                   in_item: bool = False) -> tuple[PixelInfo | None, int]:
         """Parse elements from ``pos`` until ``end`` (or an item delimiter when ``in_item``)."""
         while pos < end:
-            if top and pos + 8 > end:
-                break  # trailing padding shorter than an element header
+            if top and pos + 8 > end and not any(self.buf[pos:end]):
+                break  # trailing zero padding shorter than an element header
             tag, vr, length, vpos = self._element_header(pos)
             if tag == T.ITEM_END and in_item:
                 return None, vpos

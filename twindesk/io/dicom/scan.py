@@ -108,6 +108,9 @@ def _record(path: Path, name: str, header: Header, result: ScanResult) -> FileRe
     sop_class = data.string("SOPClassUID") or data.string("MediaStorageSOPClassUID")
     if header.pixel is None:
         reason = _NO_PIXELS.get(sop_class, f"DICOM without pixel data (SOP class {sop_class or '?'})")
+        if data.has("Rows") and sop_class not in _NO_PIXELS:
+            reason = ("the header describes an image but the file ends before its pixel data "
+                      "(truncated file?)")
         result.skipped.append({"file": name, "reason": reason})
         return None
     key = series_key(header, path)

@@ -143,7 +143,7 @@ def plan_volume(frames: list[Frame], names: dict[tuple[str, int], str]) -> Volum
         offsets.append((dot(o, row), dot(o, col)))
     sx, sy = ordered[0].pixel_spacing_mm
     steps = [b - a for a, b in zip(d, d[1:], strict=False)]
-    dz = median(steps)
+    dz = regular_step(steps)
     uneven = _spacing_warnings(ordered, d, steps, dz, names, warnings)
     tilt = _tilt_warnings(offsets, d, min(sx, sy), warnings)
     regular = not uneven and tilt is None
@@ -193,6 +193,16 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
         warnings.append(f"{len(others)} image(s) with another orientation, matrix size or "
                         f"pixel spacing (e.g. a localizer) left out: {_places(others)}")
     return main
+
+
+def regular_step(steps: list[float]) -> float:
+    """The stack's nominal spacing: the step most other steps agree with (ties: the smaller,
+    since a missing slice makes a step longer), averaged over those that agree."""
+    def agreeing(s: float) -> list[float]:
+        return [t for t in steps if abs(t - s) <= max(2e-3, 0.01 * s)]
+
+    best = max(sorted(steps), key=lambda s: len(agreeing(s)))
+    return median(agreeing(best))
 
 
 def _same_position_tol(distance: dict) -> float:

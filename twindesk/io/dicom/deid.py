@@ -170,11 +170,10 @@ class Deidentifier:
             meta.MediaStorageSOPInstanceUID = self.uid(meta.MediaStorageSOPInstanceUID)
         ds.PatientIdentityRemoved = "YES"
         ds.LongitudinalTemporalInformationModified = "MODIFIED"
-        ds.DeidentificationMethod = PROFILE + " with " + ", ".join(
-            m for _, m in [CODES["modified_dates"]] +
-            ([CODES["patient_characteristics"]] if self.retain_patient_characteristics else []))
+        codes = self.to_doc()["codes"]
+        ds.DeidentificationMethod = [c["meaning"] for c in codes]  # LO: one value per option
         items = []
-        for code in self.to_doc()["codes"]:
+        for code in codes:
             item = Dataset()
             item.CodeValue = code["code"]
             item.CodingSchemeDesignator = code["scheme"]

@@ -74,7 +74,7 @@ ACTIONS: dict[str, str] = {
     "AcquisitionComments": "X", "DerivationDescription": "X", "AcquisitionContextSequence": "X",
     "ContentSequence": "X", "TextString": "X", "TextComments": "X",
     "FrameComments": "X", "TopicTitle": "X", "TopicSubject": "X", "TopicAuthor": "X",
-    "TopicKeywords": "X", "InterpretationText": "X", "ImpressionsSummaryText": "X",
+    "TopicKeywords": "X", "InterpretationText": "X", "Impressions": "X",
     # people and places
     "ReferringPhysicianName": "Z", "ReferringPhysicianAddress": "X",
     "ReferringPhysicianTelephoneNumbers": "X", "ReferringPhysicianIdentificationSequence": "X",

@@ -90,7 +90,14 @@ def _series_read(paths, pixel_type, report, cancel):
             report(reader.GetProgress(), "reading pixels")
 
     reader.AddCommand(sitk.sitkProgressEvent, on_progress)
-    return reader.Execute()
+    # ITK prints "non uniform sampling" for irregular stacks; the plan has already found and
+    # reported that (naming the files), so the duplicate goes unprinted
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        return reader.Execute()
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
 def _frames_read(plan: VolumePlan, pixel_type, report, cancel):

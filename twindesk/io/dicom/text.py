@@ -87,6 +87,7 @@ def safe_filename(value: object, default: str = "unnamed", max_len: int = 64) ->
     text = re.sub(r"_{2,}", "_", text)[:max_len].rstrip("._- ")
     if not text:
         return default
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text += "_"
+    stem, dot, rest = text.partition(".")
+    if stem.upper() in _WINDOWS_RESERVED:  # "nul.txt" is the NUL device too
+        text = f"{stem}_{dot}{rest}"
     return text

@@ -26,7 +26,8 @@ def _same_as_pydicom(path):
         value = ref[kw].value
         vr = TAGS[kw][1]
         if vr in ("DS", "IS", "US", "UL", "FL", "FD"):
-            expected = [float(v) for v in (value if isinstance(value, (list, pydicom.multival.MultiValue)) else [value])]
+            values = value if isinstance(value, pydicom.multival.MultiValue) else [value]
+            expected = [float(v) for v in values]
             assert ours.numbers(kw) == pytest.approx(expected, abs=1e-9), kw
         else:
             assert ours.text(kw) == str(value), kw

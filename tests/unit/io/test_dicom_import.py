@@ -10,7 +10,7 @@ import SimpleITK as sitk
 from dicom_factory import (arrays, compress, linear_hu, physical_points, read_with_sitk,
                            rotation, truncate, volume, write_ct, write_enhanced_ct, write_planes)
 
-from twindesk.errors import Cancelled
+from twindesk.errors import Cancelled, DicomError
 from twindesk.jobs import CancelToken
 from twindesk.model.case import Case
 from twindesk.model.ingest import import_source
@@ -249,7 +249,7 @@ def test_failed_import_into_an_existing_empty_folder_leaves_it_empty(tmp_path):
     (tmp_path / "c.twin").mkdir()
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("not dicom")
-    with pytest.raises(Exception):
+    with pytest.raises(DicomError, match="no DICOM image series"):
         import_source(tmp_path / "junk", tmp_path / "c.twin")
     assert (tmp_path / "c.twin").is_dir() and not any((tmp_path / "c.twin").iterdir())
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from twindesk.io.dicom.frames import Frame
+from twindesk.io.dicom.frames import Frame, median_thickness
 from twindesk.io.dicom.geometry import Vec, dot, is_valid_orientation, median, slice_axes, sub
 from twindesk.io.dicom.phases import Phase, choose_phase, rr_interval_ms, split_phases
 from twindesk.io.dicom.scan import FileRecord
@@ -289,8 +289,7 @@ def _clinical_warnings(gated: bool, frames: list[Frame], spacing_mm: float) -> l
         warnings.append("the scan is not ECG-gated (no cardiac phase or trigger time in the "
                         "files): heart motion blurs the aortic root, so annulus measurements "
                         "will be less reliable")
-    thick = [f.thickness_mm for f in frames if f.thickness_mm]
-    thickness = median(thick) if thick else spacing_mm
+    thickness = median_thickness(frames) or spacing_mm
     if max(thickness, spacing_mm) > 1.0 + 1e-6:
         warnings.append(f"slices are {thickness:.3g} mm thick, {spacing_mm:.3g} mm apart (more "
                         "than 1 mm): annulus measurements will be less reliable")

@@ -81,7 +81,7 @@ class Deidentifier:
 
     # ------------------------------------------------------------ primitives
     def _digest(self, label: str, value: str) -> bytes:
-        return hmac.new(self.key, f"{label}\0{value}".encode("utf-8"), hashlib.sha256).digest()
+        return hmac.new(self.key, f"{label}\0{value}".encode(), hashlib.sha256).digest()
 
     def uid(self, uid: str) -> str:
         """The replacement of ``uid`` (DICOM-defined class / syntax UIDs are kept)."""

@@ -107,6 +107,12 @@ def frames_of(header: Header) -> list[Frame]:
     return frames
 
 
+def median_thickness(frames: list[Frame]) -> float | None:
+    """Median SliceThickness of ``frames``, mm (``None`` when no frame gives it)."""
+    values = sorted(f.thickness_mm for f in frames if f.thickness_mm)
+    return values[len(values) // 2] if values else None
+
+
 def _lookup(top: Elements, groups: list[Elements], kw: str) -> list[float]:
     """``kw``'s numbers from the first functional group that has it, else the top level."""
     seq = _GROUP_OF.get(kw)

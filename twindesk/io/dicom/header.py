@@ -122,6 +122,13 @@ class Elements:
         value = self.number(kw)
         return None if value is None else int(round(value))
 
+    def integer_or_none(self, kw: str) -> int | None:
+        """Like :meth:`integer`, but an unreadable value (informational tags) is ``None``."""
+        try:
+            return self.integer(kw)
+        except ValueError:
+            return None
+
     def items(self, kw: str) -> list[Elements]:
         entry = self.raw.get(kw)
         return entry[1] if entry is not None and isinstance(entry[1], list) else []

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from twindesk.errors import DicomError
-from twindesk.io.dicom import tags as T
 from twindesk.io.dicom.assemble import SeriesPlan, VolumePlan
+from twindesk.io.dicom.frames import median_thickness
 from twindesk.io.dicom.metadata import series_meta
 from twindesk.io.dicom.phases import Phase
 from twindesk.io.dicom.pixels import UndecodableFiles, read_planes
-from twindesk.io.dicom.scan import ScanResult, scan
+from twindesk.io.dicom.scan import ScanResult, scan, transfer_syntax_names
 from twindesk.io.dicom.series import choose_series, plan_all
 from twindesk.jobs import ProgressReporter
 
@@ -67,18 +67,15 @@ def load_dicom(src: Path, *, series_uid: str | None = None, phase_percent: float
         image = regularize(image, plan, cancel)
     report(1.0, "volume read")
     data = chosen.representative.header.data
-    thickness = [f.thickness_mm for f in plan.frames if f.thickness_mm]
-    info = {"series_number": data.integer("SeriesNumber") if _int_ok(data) else None,
+    info = {"series_number": data.integer_or_none("SeriesNumber"),
             "phase_percent": phase.percent, "trigger_ms": phase.trigger_ms,
             "n_phases": len(chosen.phases), "gated": chosen.gated,
-            "slice_thickness_mm": sorted(thickness)[len(thickness) // 2] if thickness else None,
+            "slice_thickness_mm": median_thickness(plan.frames),
             "resampled": not plan.regular, "gantry_tilt_deg": round(plan.tilt_deg, 3),
             "n_slices_read": len(plan.frames), "pixel_type": image.GetPixelIDTypeAsString()}
     source = {"kind": "dicom", "path": str(Path(src).resolve()),
               "n_files": len({f.path for f in plan.frames}),
-              "transfer_syntaxes": sorted({T.TRANSFER_SYNTAX_NAMES.get(r.header.transfer_syntax,
-                                                                       r.header.transfer_syntax)
-                                           for r in chosen.records}),
+              "transfer_syntaxes": transfer_syntax_names(chosen.records),
               "n_skipped": len(result.skipped)}
     return LoadedSeries(image, series_meta(data), choice_warnings + plan.warnings, chosen.key,
                         phase, plan, info, source)
@@ -115,11 +112,3 @@ def _nothing_found(src: Path, result: ScanResult) -> str:
     more = f"; and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
     return (f"{src}: no DICOM image series found ({len(result.skipped)} file(s) skipped: "
             f"{shown}{more})")
-
-
-def _int_ok(data) -> bool:
-    try:
-        data.integer("SeriesNumber")
-    except ValueError:
-        return False
-    return True

@@ -35,7 +35,8 @@ def read_planes(plan: VolumePlan, progress=None, cancel=None):
     import SimpleITK as sitk
 
     report = ProgressReporter(progress)
-    single = all(f.index == 0 for f in plan.frames) and len({f.path for f in plan.frames}) == len(plan.frames)
+    paths = {f.path for f in plan.frames}
+    single = len(paths) == len(plan.frames) and all(f.index == 0 for f in plan.frames)
     rescale = {(f.slope, f.intercept) for f in plan.frames}
     pixel_type = sitk.sitkFloat32 if len(rescale) > 1 else sitk.sitkUnknown
     try:

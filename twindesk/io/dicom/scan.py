@@ -107,7 +107,8 @@ def _record(path: Path, name: str, header: Header, result: ScanResult) -> FileRe
     data = header.data
     sop_class = data.string("SOPClassUID") or data.string("MediaStorageSOPClassUID")
     if header.pixel is None:
-        reason = _NO_PIXELS.get(sop_class, f"DICOM without pixel data (SOP class {sop_class or '?'})")
+        reason = _NO_PIXELS.get(sop_class,
+                                f"DICOM without pixel data (SOP class {sop_class or '?'})")
         if data.has("Rows") and sop_class not in _NO_PIXELS:
             reason = ("the header describes an image but the file ends before its pixel data "
                       "(truncated file?)")
@@ -123,6 +124,12 @@ def _record(path: Path, name: str, header: Header, result: ScanResult) -> FileRe
     if problem:
         result.skipped.append({"file": name, "reason": f"{problem} (series {clean_text(key)})"})
     return FileRecord(path, name, header, frames, key, problem)
+
+
+def transfer_syntax_names(records: list[FileRecord]) -> list[str]:
+    """The transfer syntaxes of ``records`` by name (UID when unnamed), sorted."""
+    return sorted({T.TRANSFER_SYNTAX_NAMES.get(r.header.transfer_syntax, r.header.transfer_syntax)
+                   for r in records})
 
 
 def series_key(header: Header, path: Path) -> str:

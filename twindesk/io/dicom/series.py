@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 from twindesk.errors import DicomError
-from twindesk.io.dicom import tags as T
 from twindesk.io.dicom.assemble import SeriesPlan, plan_series
-from twindesk.io.dicom.geometry import median, orientation_label
-from twindesk.io.dicom.scan import ScanResult
+from twindesk.io.dicom.frames import median_thickness
+from twindesk.io.dicom.geometry import orientation_label
+from twindesk.io.dicom.scan import ScanResult, transfer_syntax_names
 from twindesk.io.dicom.text import clean_text
 
 
@@ -29,7 +29,7 @@ def describe(plan: SeriesPlan) -> dict[str, Any]:
         "modality": clean_text(data.string("Modality")) or None,
         "n_files": len(plan.records),
         "size": None, "spacing_mm": None,
-        "series_number": data.integer("SeriesNumber") if _valid_int(data, "SeriesNumber") else None,
+        "series_number": data.integer_or_none("SeriesNumber"),
         "study_uid": clean_text(data.string("StudyInstanceUID")) or None,
         "study_date": clean_text(data.string("StudyDate")) or None,
         "study_description": clean_text(data.text("StudyDescription")),
@@ -37,12 +37,10 @@ def describe(plan: SeriesPlan) -> dict[str, Any]:
                     "id": clean_text(data.text("PatientID"))},
         "phases": [p.as_dict() for p in plan.phases],
         "gated": plan.gated,
-        "slice_thickness_mm": _thickness(frames),
+        "slice_thickness_mm": median_thickness(frames),
         "orientation": orientation_label(frames[0].orientation) if frames else None,
         "multiframe": any(len(r.frames) > 1 for r in plan.records),
-        "transfer_syntaxes": sorted({T.TRANSFER_SYNTAX_NAMES.get(r.header.transfer_syntax,
-                                                                 r.header.transfer_syntax)
-                                     for r in plan.records}),
+        "transfer_syntaxes": transfer_syntax_names(plan.records),
         "importable": plan.is_volume,
         "reason": plan.reason,
         "warnings": list(plan.warnings),
@@ -130,16 +128,3 @@ def _line(plan: SeriesPlan) -> str:
 def _listing(plans: list[SeriesPlan]) -> str:
     reasons = Counter(p.reason or "importable" for p in plans)
     return "; ".join(f"{n} x {reason}" for reason, n in reasons.items())
-
-
-def _thickness(frames) -> float | None:
-    values = [f.thickness_mm for f in frames if f.thickness_mm]
-    return round(median(values), 4) if values else None
-
-
-def _valid_int(data, keyword: str) -> bool:
-    try:
-        data.integer(keyword)
-    except ValueError:
-        return False
-    return True

@@ -232,6 +232,26 @@ def test_volume_file_import_keeps_geometry(tmp_path, run_cli):
     assert doc["source"]["kind"] == "volume" and r.json["series_uid"] is None
 
 
+def test_volume_file_that_is_not_one_3d_volume_is_refused(tmp_path, run_cli):
+    series = sitk.JoinSeries([volume(shape=(4, 8, 8)), volume(shape=(4, 8, 8), seed=2)])
+    sitk.WriteImage(series, str(tmp_path / "cine.nii"))
+    r = run_cli("import", tmp_path / "cine.nii", tmp_path / "c.twin")
+    assert r.code == 2 and "cine.nii: a 4D image" in r.err and not (tmp_path / "c.twin").exists()
+    sitk.WriteImage(volume(), str(tmp_path / "v.mha"))
+    r = run_cli("import", tmp_path / "v.mha", tmp_path / "c.twin", "--phase", "40")
+    assert r.code == 2 and "--series and --phase apply to DICOM sources only" in r.err
+    r = run_cli("scan", tmp_path, "--json")
+    assert {s["reason"] for s in r.json["skipped"]} == {
+        "a volume file, not DICOM (import it on its own: twindesk import FILE CASE)"}
+
+
+@pytest.mark.parametrize("phase", ["-5", "100", "250"])
+def test_phase_out_of_range_is_refused(tmp_path, run_cli, phase):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "d")
+    r = run_cli("import", tmp_path / "d", tmp_path / "c.twin", f"--phase={phase}")
+    assert r.code == 2 and "percentage of the R-R interval" in r.err
+
+
 def test_cancelled_import_leaves_no_case_folder(tmp_path):
     write_ct(volume(), tmp_path / "d")
     token = CancelToken()

@@ -293,3 +293,20 @@ def test_real_cta_imports_like_simpleitk(tmp_path, run_cli, cta_dicom_dir):
                                [-179.658203, -275.158203, 540.200012], atol=1e-5)
     assert any("not ECG-gated" in w for w in r.json["warnings"])
     assert any("1.5 mm thick" in w for w in r.json["warnings"])
+
+
+def test_import_command_stays_off_heavy_modules(tmp_path):
+    """Start-up time is most of a small import: no VTK, PyVista, Qt, SciPy or pydicom on
+    the path of a clean ASCII series (pydicom decodes non-ASCII text, SciPy resamples)."""
+    import subprocess
+    import sys
+
+    write_ct(volume(shape=(4, 8, 8)), tmp_path / "d")
+    code = ("import sys; from twindesk.cli import main; "
+            f"assert main(['import', {str(tmp_path / 'd')!r}, {str(tmp_path / 'c.twin')!r}, "
+            "'--json']) == 0; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'vtk', 'vtkmodules', 'pyvista', 'PySide6', 'scipy', 'pydicom'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    assert out == "[]"

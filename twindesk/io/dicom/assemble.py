@@ -12,6 +12,7 @@ slice) the planes are resampled onto an orthogonal regular grid
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from twindesk.io.dicom.frames import Frame, median_thickness
@@ -197,7 +198,8 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
     usable = [f for f in frames if f.position_lps_mm and f.orientation and f.pixel_spacing_mm
               and is_valid_orientation(f.orientation)]
     if len(usable) < len(frames):
-        bad = [_name(f, names) for f in frames if f not in usable]
+        kept = {f.key for f in usable}
+        bad = [_name(f, names) for f in frames if f.key not in kept]
         warnings.append(f"{len(bad)} image(s) without a valid position, orientation or pixel "
                         f"spacing left out: {_places(bad)}")
     groups: dict[tuple, list[Frame]] = {}
@@ -216,13 +218,17 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
 
 
 def regular_step(steps: list[float]) -> float:
-    """The stack's nominal spacing: the step most other steps agree with (ties: the smaller,
-    since a missing slice makes a step longer), averaged over those that agree."""
-    def agreeing(s: float) -> list[float]:
-        return [t for t in steps if abs(t - s) <= max(2e-3, 0.01 * s)]
+    """The stack's nominal spacing: the step most other steps agree with (within 1 %; ties:
+    the smaller, since a missing slice makes a step longer), averaged over those that agree.
+    O(n log n): steps are sorted and the agreeing ones counted by bisection."""
+    ordered = sorted(steps)
 
-    best = max(sorted(steps), key=lambda s: len(agreeing(s)))
-    return median(agreeing(best))
+    def agreeing(s: float) -> tuple[int, int]:
+        tol = max(2e-3, 0.01 * s)
+        return bisect_left(ordered, s - tol), bisect_right(ordered, s + tol)
+
+    lo, hi = max((agreeing(s) for s in ordered), key=lambda span: span[1] - span[0])
+    return median(ordered[lo:hi])
 
 
 def _same_position_tol(distance: dict) -> float:

@@ -9,7 +9,7 @@ is float32 so no rescaled value is truncated.
 
 from __future__ import annotations
 
-from twindesk.errors import DicomError
+from twindesk.errors import Cancelled, DicomError
 from twindesk.io.dicom.assemble import VolumePlan
 from twindesk.jobs import ProgressReporter
 
@@ -89,11 +89,16 @@ def _series_read(paths, pixel_type, report, cancel):
     reader.SetFileNames([str(p) for p in paths])
     reader.SetOutputPixelType(pixel_type)
 
-    def on_progress() -> None:  # called from C++: must not raise
+    def on_progress() -> None:
+        # called from C++: an exception here would be printed and turned into a RuntimeError,
+        # so a cancel (checked here or by the progress reporter) aborts the reader instead
         if cancel is not None and cancel.cancelled:
             reader.Abort()
-        else:
+            return
+        try:
             report(reader.GetProgress(), "reading pixels")
+        except Cancelled:
+            reader.Abort()
 
     reader.AddCommand(sitk.sitkProgressEvent, on_progress)
     return reader.Execute()

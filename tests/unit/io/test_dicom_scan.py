@@ -148,3 +148,29 @@ def test_safe_filename_never_escapes():
         name = safe_filename(hostile)
         assert name and "/" not in name and "\\" not in name and not name.startswith(".")
         assert len(name) <= 64 and name.upper().split(".")[0] not in ("CON", "NUL")
+
+
+def test_corrupted_headers_never_crash(tmp_path, run_cli):
+    """Random byte damage in headers: every file is either used, skipped with a reason or
+    named in a warning; the import exits 0 or 2, never with an internal error."""
+    from twindesk.io.dicom.scan import scan
+    from twindesk.io.dicom.series import describe, plan_all
+
+    good = write_ct(volume(shape=(6, 8, 8)), tmp_path / "src")
+    rng = np.random.default_rng(11)
+    out = tmp_path / "fuzz"
+    out.mkdir()
+    for n in range(60):
+        data = bytearray(good[n % 6].read_bytes())
+        pixel_start = len(data) - 8 * 8 * 2
+        for _ in range(int(rng.integers(1, 6))):
+            data[int(rng.integers(128, pixel_start))] = int(rng.integers(0, 256))
+        (out / f"f{n:02d}.dcm").write_bytes(bytes(data))
+    result = scan(out)
+    assert len(result.files) + len(result.skipped) - sum(1 for r in result.files if r.problem) \
+        == 60
+    for plan in plan_all(result):
+        describe(plan)  # must not raise
+    r = run_cli("import", out, tmp_path / "c.twin")
+    assert r.code in (0, 2), r.err
+    assert "internal error" not in r.err

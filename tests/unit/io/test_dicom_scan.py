@@ -174,3 +174,21 @@ def test_corrupted_headers_never_crash(tmp_path, run_cli):
     r = run_cli("import", out, tmp_path / "c.twin")
     assert r.code in (0, 2), r.err
     assert "internal error" not in r.err
+
+
+def test_unreadable_folder_is_reported(tmp_path, run_cli, monkeypatch):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "d" / "ok")
+    locked = tmp_path / "d" / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # as a folder without read permission behaves (even for root)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    r = run_cli("scan", tmp_path / "d", "--json")
+    assert {"file": "locked/", "reason": "folder cannot be read (Permission denied)"} \
+        in r.json["skipped"]
+    assert r.json["series"][0]["n_files"] == 3

@@ -34,6 +34,14 @@ def test_scan_is_recursive_and_lists_junk_with_reasons(tmp_path, run_cli):
                ("a/junk/notes.txt", "a/junk/random.bin", "a/junk/image.png"))
 
 
+def test_dicomdir_path_means_its_folder(tmp_path, run_cli):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "cd" / "DICOM" / "S1")
+    (tmp_path / "cd" / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")  # stand-in index
+    r = run_cli("import", tmp_path / "cd" / "DICOMDIR", tmp_path / "c.twin", "--json")
+    assert r.code == 0, r.err
+    assert r.json["image"]["size"] == [8, 8, 3]
+
+
 def test_folder_without_series_exits_2_naming_files(tmp_path, run_cli):
     _junk(tmp_path / "j")
     r = run_cli("import", tmp_path / "j", tmp_path / "c.twin")

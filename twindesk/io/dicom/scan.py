@@ -85,10 +85,14 @@ def scan(root: Path, progress=None, cancel=None) -> ScanResult:
 
     Parameters
     ----------
+    root
+        A folder (searched recursively), one file, or a DICOMDIR (its folder is searched).
     progress, cancel
         Job progress callback and :class:`~twindesk.jobs.CancelToken` (checked per file).
     """
     root = Path(root)
+    if root.is_file() and root.name.upper() == "DICOMDIR":  # a CD/DVD's index: scan its media
+        root = root.parent
     report = ProgressReporter(progress, cancel=cancel)
     paths, unreadable = list_files(root)
     result = ScanResult(root)

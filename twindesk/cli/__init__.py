@@ -23,19 +23,12 @@ from collections.abc import Sequence
 from twindesk import INTENDED_USE, __version__
 from twindesk.errors import TwindeskError
 
-<<<<<<< HEAD
 def command_modules() -> list[str]:
     """Every ``twindesk/cli/*_cmds.py`` module, sorted (each adds its own subcommands)."""
     import pkgutil
 
     return sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)
                   if m.name.endswith("_cmds"))
-=======
-COMMAND_MODULES = [
-    "twindesk.cli.case_cmds",
-    "twindesk.cli.dicom_cmds",
-]
->>>>>>> dicom
 
 
 def _common_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from twindesk.errors import InputError
 EXPORTERS: dict[str, str] = {
     "volume": "twindesk.io.volume:export_case_volume",
     "bundle": "twindesk.io.bundle:export_case_bundle",
+    "seg": "twindesk.io.dicom.seg:export_case_seg",
 }
 
 

@@ -15,6 +15,7 @@ EXPORTERS: dict[str, str] = {
     "volume": "twindesk.io.volume:export_case_volume",
     "bundle": "twindesk.io.bundle:export_case_bundle",
     "seg": "twindesk.io.dicom.seg:export_case_seg",
+    "measurements": "twindesk.report.measurements:export_measurements_csv",
 }
 
 

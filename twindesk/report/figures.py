@@ -19,6 +19,8 @@ COLOURS = {"aorta": (0.86, 0.24, 0.2), "lv": (0.24, 0.47, 0.86), "la": (0.24, 0.
 #: CT window for contrast cardiac CT (level 200 HU, width 800 HU): lumen bright, myocardium
 #: grey, fat dark.
 WINDOW_HU = (-200.0, 600.0)
+#: Field of view of each MPR panel (mm): the heart and aortic root fill the panel.
+FOV_MM = 150.0
 DPI = 150
 
 
@@ -85,7 +87,9 @@ def mpr_figure(image, masks: dict[str, Any], centre_lps_mm) -> bytes:
                f"y = {oy + sy * j:.1f} mm", ("R ← x (mm) → L", "I ← z (mm) → S")),
               ("Sagittal", lambda a: a[:, :, i], (y[0], y[1], z[0], z[1]),
                f"x = {ox + sx * i:.1f} mm", ("A ← y (mm) → P", "I ← z (mm) → S"))]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 4.2))
+    c = [ox + sx * i, oy + sy * j, oz + sz * k]
+    centres = {"Axial": (c[0], c[1]), "Coronal": (c[0], c[2]), "Sagittal": (c[1], c[2])}
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4.3))
     for ax, (title, cut, extent, where, (xl, yl)) in zip(axes, planes):
         origin = "upper" if title == "Axial" else "lower"
         ax.imshow(cut(vol), cmap="gray", vmin=WINDOW_HU[0], vmax=WINDOW_HU[1],
@@ -95,6 +99,11 @@ def mpr_figure(image, masks: dict[str, Any], centre_lps_mm) -> bytes:
             if plane.max() > 0:
                 ax.contour(plane, levels=[0.5], colors=[COLOURS.get(name, (1, 1, 0))],
                            linewidths=1.2, extent=extent, origin=origin)
+        h_c, v_c = centres[title]
+        half = FOV_MM / 2
+        ax.set_xlim(max(min(extent[:2]), h_c - half), min(max(extent[:2]), h_c + half))
+        v_lim = (max(min(extent[2:]), v_c - half), min(max(extent[2:]), v_c + half))
+        ax.set_ylim(v_lim[::-1] if title == "Axial" else v_lim)  # anterior at the top
         ax.set_title(f"{title} ({where})", fontsize=10)
         ax.set_xlabel(xl, fontsize=8)
         ax.set_ylabel(yl, fontsize=8)
@@ -166,7 +175,8 @@ def surface_figure(masks: dict[str, Any]) -> bytes | None:
     ax.set_box_aspect((1, 1, 1))
     ax.view_init(elev=8, azim=-90)  # camera on −y (anterior), patient's left on the right
     ax.set_xlabel("x (mm, → L)", fontsize=8)
-    ax.set_ylabel("y (mm, → P)", fontsize=8)
+    ax.set_ylabel("")
+    ax.set_yticks([])  # depth axis: seen end-on from the front
     ax.set_zlabel("z (mm, → S)", fontsize=8)
     ax.tick_params(labelsize=7)
     from matplotlib.patches import Patch

@@ -173,7 +173,7 @@ def devices(case) -> Section:
         if all(x not in (None, "") for x in cells) and is_number(c["size_mm"]) and \
                 is_number(c["oversizing_pct"]):
             rows.append((_text(c["device"]), fmt(c["size_mm"], "mm"),
-                         fmt(c["oversizing_pct"], "%"), _text(c.get("flags")) or "none"))
+                         fmt(c["oversizing_pct"], "%"), _text(c.get("flags")) or "no flags"))
     if rows:
         s.add(Table(("Device", "Size", "Oversizing", "Flags"), tuple(rows),
                     "Candidate devices sized against the annulus."))
@@ -257,7 +257,7 @@ def calibration(case) -> Section:
         if e.get("reason"):
             how += f": {_text(e['reason'])}"
         fitted.append((label_of(key), fmt(e["value"], unit),
-                       fmt_interval(e.get("low"), e.get("high"), unit) or "none (not fitted)",
+                       fmt_interval(e.get("low"), e.get("high"), unit) or "not fitted",
                        how))
     if fitted:
         s.add(Table(("Parameter", "Value", "95 % interval", "Origin"), tuple(fitted),
@@ -306,7 +306,7 @@ def timeline(case) -> Section:
                               p["low"] <= obs[okey] <= p["high"] else "no")
                     rows.append((_text(obs.get("time_utc")), label_of(pkey),
                                  fmt(obs[okey], unit), fmt(p["value"], unit),
-                                 fmt_interval(p.get("low"), p.get("high"), unit) or "none",
+                                 fmt_interval(p.get("low"), p.get("high"), unit) or "no interval",
                                  inside))
     if rows:
         s.add(Table(("Observed (UTC)", "Quantity", "Observed", "Predicted", "95 % interval",

@@ -116,3 +116,33 @@ def test_seg_refusals(tmp_path, run_cli):
     r = run_cli("export", path, tmp_path / "s.dcm", "--what", "seg:spleen")
     assert r.code == 2 and "no DICOM code" in r.err
     assert not (tmp_path / "s.dcm").exists()
+
+
+def test_seg_of_a_resampled_series(tmp_path, run_cli):
+    """A missing slice makes the import resample; the SEG then carries the case grid's plane
+    positions and still references the source series (frames on a source plane name it)."""
+    from interop_factory import add_labels, write_phi_series
+
+    from twindesk.model.ingest import import_source
+
+    src = tmp_path / "series"
+    paths = write_phi_series(src)
+    paths[4].unlink()
+    with import_source(src, tmp_path / "c.twin") as case:
+        assert case.doc["image"]["resampled"] is True
+        add_labels(case, ["aorta", "lv"])
+        case.save("segment", {})
+        series_uid = case.doc["image"]["series_uid"]
+        grid = case.doc["image"]
+    out = tmp_path / "seg.dcm"
+    r = run_cli("export", tmp_path / "c.twin", out, "--what", "seg", "--json")
+    assert r.code == 0, r.err
+    assert dciodvfy_errors(out) == []
+    ds = pydicom.dcmread(out)
+    assert ds.ReferencedSeriesSequence[0].SeriesInstanceUID == series_uid
+    assert len(ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence) == len(paths) - 1
+    z0, dz = grid["origin_lps_mm"][2], grid["spacing_mm"][2]
+    zs = sorted({float(f.PlanePositionSequence[0].ImagePositionPatient[2])
+                 for f in ds.PerFrameFunctionalGroupsSequence})
+    assert all(abs((z - z0) / dz - round((z - z0) / dz)) < 1e-6 for z in zs)
+    assert r.json["segments"][0]["voxels"] == voxels("aorta")

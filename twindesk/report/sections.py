@@ -35,6 +35,14 @@ def _rows_table(rows: list[Row], caption: str) -> Table:
                         r.source) for r in rows), caption, (0.36, 0.16, 0.22, 0.26))
 
 
+def _when(value: Any) -> str:
+    """An ISO time as ``2026-11-25 17:26 UTC`` (times in the case are UTC); else as given."""
+    text = _text(value)
+    if len(text) >= 16 and text[4] == "-" and text[10] in "T ":
+        return f"{text[:10]} {text[11:16]} UTC"
+    return text or "unknown"
+
+
 def _dicom_date(value: Any) -> str:
     text = _text(value)
     if len(text) >= 8 and text[:8].isdigit():
@@ -58,7 +66,7 @@ def identification(case) -> Section:
     pairs += [("Study", study.get("description")), ("Study date", _dicom_date(study.get("date"))),
               ("Institution", study.get("institution")),
               ("Study UID", study.get("study_uid")), ("Case", doc.get("case_id")),
-              ("Case revision", doc.get("revision")), ("Case last changed", doc.get("modified_utc")),
+              ("Case revision", doc.get("revision")), ("Case last changed", _when(doc.get("modified_utc"))),
               ("Software", f"twindesk {__version__}")]
     table = _kv_table([p for p in pairs if p[1] not in (None, "")])
     s.add(Paragraph(f"Intended use: {INTENDED_USE}", "statement"))
@@ -114,8 +122,8 @@ def provenance(case) -> Section:
     entries = case.audit_entries()
     if entries:
         shown = entries[-12:]
-        s.add(Table(("Time (UTC)", "Action", "User", "Revision"),
-                    tuple((_text(e.get("time_utc")) or "unknown", _text(e.get("action")) or "?",
+        s.add(Table(("Time", "Action", "User", "Revision"),
+                    tuple((_when(e.get("time_utc")), _text(e.get("action")) or "?",
                            _text(e.get("user")) or "unknown", str(e.get("revision", 0)))
                           for e in shown),
                     f"Audit trail: the last {len(shown)} of {len(entries)} recorded actions.",
@@ -198,7 +206,7 @@ def _haemo_table(case, scenario: str, res: dict[str, Any], predictions: dict[str
     if not rows:
         return None
     return Table(("Quantity", "Value", "95 % interval"), tuple(rows),
-                 f"0D result, scenario '{scenario}' ({_text(res.get('time_utc'))}).",
+                 f"0D result, scenario '{scenario}' ({_when(res.get('time_utc'))}).",
                  (0.5, 0.22, 0.28))
 
 
@@ -245,7 +253,7 @@ def calibration(case) -> Section:
                          fmt(r["model"], r["unit"], 4), err))
     if rows:
         s.add(Table(("Target", "Measured", "Model", "Error"), tuple(rows),
-                    f"How well calibration {cal.get('id', '')} ({_text(cal.get('time_utc'))}, "
+                    f"How well calibration {cal.get('id', '')} ({_when(cal.get('time_utc'))}, "
                     f"from {_text(cal.get('source')) or 'unknown source'}) reproduces its "
                     "targets.", (0.4, 0.2, 0.2, 0.2)))
     fitted = []
@@ -269,9 +277,23 @@ def calibration(case) -> Section:
     return s
 
 
+def _instant(value: Any):
+    """An ISO 8601 time as an aware datetime (UTC when no zone is given), or ``None``."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(_text(value))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
 def _observations_after(case, since: str) -> list[dict[str, Any]]:
+    """Clinical vitals records dated after ``since`` (undated records are not compared)."""
     vitals = (case.doc.get("clinical") or {}).get("vitals") or []
-    return [v for v in vitals if _text(v.get("time_utc")) > since]
+    start = _instant(since)
+    return [v for v in vitals if start is not None and (t := _instant(v.get("time_utc")))
+            is not None and t > start]
 
 
 #: Observed clinical value → the model prediction it is compared with (like for like:
@@ -287,10 +309,10 @@ def timeline(case) -> Section:
     for e in case.audit_entries():
         if e.get("action") in ("import", "segment", "calibrate", "simulate0d", "import-bundle",
                                "clinical", "follow-up", "recalibrate", "deploy", "flow"):
-            events.append((_text(e.get("time_utc")) or "unknown", _text(e.get("action")),
+            events.append((_when(e.get("time_utc")), _text(e.get("action")),
                            str(e.get("revision", 0))))
     if events:
-        s.add(Table(("Time (UTC)", "Event", "Revision"), tuple(events[-15:]),
+        s.add(Table(("Time", "Event", "Revision"), tuple(events[-15:]),
                     "Versions of the twin (actions that changed it).", (0.35, 0.45, 0.2)))
     cals = (case.doc.get("physiology") or {}).get("calibrations") or []
     rows = []
@@ -304,12 +326,12 @@ def timeline(case) -> Section:
                 if is_number(obs.get(okey)) and is_number(p.get("value")) and unit:
                     inside = ("yes" if is_number(p.get("low")) and is_number(p.get("high")) and
                               p["low"] <= obs[okey] <= p["high"] else "no")
-                    rows.append((_text(obs.get("time_utc")), label_of(pkey),
+                    rows.append((_when(obs.get("time_utc")), label_of(pkey),
                                  fmt(obs[okey], unit), fmt(p["value"], unit),
                                  fmt_interval(p.get("low"), p.get("high"), unit) or "no interval",
                                  inside))
     if rows:
-        s.add(Table(("Observed (UTC)", "Quantity", "Observed", "Predicted", "95 % interval",
+        s.add(Table(("Observed", "Quantity", "Observed", "Predicted", "95 % interval",
                      "Inside"), tuple(rows), "Follow-up observations against the latest "
                     "calibrated prediction.", (0.2, 0.2, 0.14, 0.14, 0.2, 0.12)))
     else:
@@ -332,7 +354,7 @@ def verification(case, evidence: dict[str, Any] | None) -> Section:
                          "passed" if c.get("passed") else "FAILED"))
     if rows:
         s.add(Table(("Check", "Result", "Tolerance", "Outcome"), tuple(rows),
-                    f"twindesk verify, {_text(evidence.get('time_utc'))}, twindesk "
+                    f"twindesk verify, {_when(evidence.get('time_utc'))}, twindesk "
                     f"{_text(evidence.get('twindesk_version'))}.", (0.46, 0.18, 0.18, 0.18)))
     else:
         s.add(Missing("twindesk verify has not been run on this workstation, so no solver "

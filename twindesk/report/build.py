@@ -96,17 +96,11 @@ def make_figures(case, report) -> dict[str, bytes]:
 
 def build_sections(case, figures: dict[str, bytes],
                    evidence: dict[str, Any] | None) -> list[Section]:
-    """Every section in :data:`twindesk.report.sections.SECTIONS` order, then limitations."""
-    built = []
+    """Every section of :data:`twindesk.report.sections.SECTIONS`, in order."""
+    ctx = sec.Context(figures, evidence)
     for fn in sec.SECTIONS:
-        if fn in (sec.images, sec.flow):
-            built.append(fn(case, figures))
-        elif fn is sec.verification:
-            built.append(fn(case, evidence))
-        else:
-            built.append(fn(case))
-    built.append(sec.limitations(case, built))
-    return built
+        ctx.built.append(fn(case, ctx))
+    return ctx.built
 
 
 def header_line(case) -> str:

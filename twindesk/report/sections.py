@@ -8,6 +8,7 @@ aortic root analysis, device mechanics, 3D flow, the twin timeline).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from twindesk import INTENDED_USE, __version__
@@ -16,6 +17,17 @@ from twindesk.report.content import (Figure, Missing, Paragraph, Section, Table,
 from twindesk.report.measurements import Row, annotation_rows, centerline_rows, result_rows
 
 STRUCTURES = ("aorta", "lv", "la", "laa", "bloodpool")
+
+
+@dataclass
+class Context:
+    """What sections share besides the case: rendered figures by name (``mpr``,
+    ``surface``, ``waveform:<scenario>``), ``twindesk verify`` evidence, and the sections
+    built so far (the limitations section sums up what they could not show)."""
+
+    figures: dict[str, bytes] = field(default_factory=dict)
+    evidence: dict[str, Any] | None = None
+    built: list[Section] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
@@ -51,22 +63,23 @@ def _dicom_date(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------- sections
-def identification(case) -> Section:
+def identification(case, ctx: Context) -> Section:
     doc = case.doc
     s = Section("identification", "Identification")
     pat, study = doc.get("patient") or {}, doc.get("study") or {}
     deid = bool(doc.get("deidentified"))
-    who = ("Pseudonym", pat.get("id") or (doc.get("deid") or {}).get("pseudonym")) if deid \
-        else ("Patient", " ".join(x for x in (_text(pat.get("name")).replace("^", " "),
-                                              f"(ID {pat['id']})" if pat.get("id") else "")
-                                  if x))
+    pseudonym = pat.get("id") or (doc.get("deid") or {}).get("pseudonym")
+    name = _text(pat.get("name")).replace("^", " ")
+    named = " ".join(x for x in (name, f"(ID {pat['id']})" if pat.get("id") else "") if x)
+    who = ("Pseudonym", pseudonym) if deid else ("Patient", named)
     pairs = [who, ("Birth date", _dicom_date(pat.get("birth_date"))), ("Sex", pat.get("sex")),
              ("Age", pat.get("age")),
              ("De-identified", "yes (DICOM PS3.15 basic profile)" if deid else "")]
     pairs += [("Study", study.get("description")), ("Study date", _dicom_date(study.get("date"))),
               ("Institution", study.get("institution")),
               ("Study UID", study.get("study_uid")), ("Case", doc.get("case_id")),
-              ("Case revision", doc.get("revision")), ("Case last changed", _when(doc.get("modified_utc"))),
+              ("Case revision", doc.get("revision")),
+              ("Case last changed", _when(doc.get("modified_utc"))),
               ("Software", f"twindesk {__version__}")]
     table = _kv_table([p for p in pairs if p[1] not in (None, "")])
     s.add(Paragraph(f"Intended use: {INTENDED_USE}", "statement"))
@@ -78,7 +91,7 @@ def identification(case) -> Section:
     return s
 
 
-def provenance(case) -> Section:
+def provenance(case, ctx: Context) -> Section:
     doc = case.doc
     s = Section("provenance", "Data provenance and quality")
     image, source = doc.get("image") or {}, doc.get("source") or {}
@@ -131,7 +144,8 @@ def provenance(case) -> Section:
     return s
 
 
-def images(case, figures: dict[str, bytes]) -> Section:
+def images(case, ctx: Context) -> Section:
+    figures = ctx.figures
     s = Section("images", "MPR and 3D images")
     if "mpr" in figures:
         s.add(Figure(figures["mpr"], "Orthogonal planes (radiological convention: patient's "
@@ -149,7 +163,7 @@ def images(case, figures: dict[str, bytes]) -> Section:
     return s
 
 
-def aortic_root(case) -> Section:
+def aortic_root(case, ctx: Context) -> Section:
     s = Section("aortic_root", "Aortic root measurements and C-arm views")
     root = [r for r in result_rows(case) if "root" in r.group.lower()]
     if root:
@@ -171,7 +185,7 @@ def aortic_root(case) -> Section:
     return s
 
 
-def devices(case) -> Section:
+def devices(case, ctx: Context) -> Section:
     s = Section("devices", "Device size comparison, mechanics and risks")
     plan = case.doc.get("device_plan") or {}
     candidates = plan.get("candidates") or []
@@ -210,7 +224,8 @@ def _haemo_table(case, scenario: str, res: dict[str, Any], predictions: dict[str
                  (0.5, 0.22, 0.28))
 
 
-def flow(case, figures: dict[str, bytes]) -> Section:
+def flow(case, ctx: Context) -> Section:
+    figures = ctx.figures
     s = Section("flow", "Flow and 0D results before and after the intervention")
     phys = case.doc.get("physiology") or {}
     results = phys.get("results") or {}
@@ -235,7 +250,7 @@ def flow(case, figures: dict[str, bytes]) -> Section:
     return s
 
 
-def calibration(case) -> Section:
+def calibration(case, ctx: Context) -> Section:
     s = Section("calibration", "Calibration targets and fit")
     cals = (case.doc.get("physiology") or {}).get("calibrations") or []
     if not cals:
@@ -303,7 +318,7 @@ OBSERVED_VS_PREDICTED = {"co_l_min": "cardiac_output_l_min",
                          "dbp_mmhg": "aortic_diastolic_mmhg"}
 
 
-def timeline(case) -> Section:
+def timeline(case, ctx: Context) -> Section:
     s = Section("timeline", "Twin timeline and predicted versus observed")
     events = []
     for e in case.audit_entries():
@@ -342,7 +357,8 @@ def timeline(case) -> Section:
     return s
 
 
-def verification(case, evidence: dict[str, Any] | None) -> Section:
+def verification(case, ctx: Context) -> Section:
+    evidence = ctx.evidence
     s = Section("verification", "Verification evidence")
     checks = (evidence or {}).get("checks") or []
     rows = []
@@ -376,7 +392,8 @@ def library_versions() -> list[tuple[str, str]]:
     return out
 
 
-def limitations(case, sections: list[Section]) -> Section:
+def limitations(case, ctx: Context) -> Section:
+    sections = ctx.built
     s = Section("limitations", "Limitations")
     s.add(Paragraph(f"{INTENDED_USE} The results are model estimates for planning "
                     "discussion by the heart team; they do not replace clinical judgement, "
@@ -407,7 +424,8 @@ def limitations(case, sections: list[Section]) -> Section:
     return s
 
 
-#: Section order. Each entry: (id, function name); :func:`twindesk.report.build.build`
-#: supplies the figures and verification evidence to those that take them.
-SECTIONS: list[Callable[..., Section]] = [identification, provenance, images, aortic_root,
-                                          devices, flow, calibration, timeline, verification]
+#: Section order: each is ``fn(case, ctx) -> Section``. A later room replaces an entry (or
+#: inserts one) when it adds results; ``limitations`` stays last.
+SECTIONS: list[Callable[[Any, Context], Section]] = [
+    identification, provenance, images, aortic_root, devices, flow, calibration, timeline,
+    verification, limitations]

@@ -27,7 +27,7 @@ _STYLES: dict[str, dict] = {
     "head": {"fontSize": 8, "leading": 9.8, "fontName": FONT_BOLD},
     "h1": {"fontSize": 17, "leading": 21, "fontName": FONT_BOLD, "spaceAfter": 4},
     "h2": {"fontSize": 12.5, "leading": 16, "fontName": FONT_BOLD, "spaceBefore": 10,
-           "spaceAfter": 4, "textColor": "#123b66"},
+           "spaceAfter": 4, "textColor": "#123b66", "keepWithNext": 1},
 }
 
 
@@ -106,6 +106,8 @@ def _flowables(section: Section, styles, width: float) -> list:
             out.append(KeepTogether([Spacer(1, 3), image,
                                      P(escape(block.caption), styles["caption"]),
                                      Spacer(1, 6)]))
+    if not any(isinstance(b, (Table, Figure)) for b in section.blocks):
+        return [KeepTogether(out)]  # a short text-only section is not split across pages
     return out
 
 

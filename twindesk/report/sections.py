@@ -230,7 +230,9 @@ def flow(case, ctx: Context) -> Section:
     phys = case.doc.get("physiology") or {}
     results = phys.get("results") or {}
     cals = phys.get("calibrations") or []
-    predictions = (cals[-1].get("predictions") or {}) if cals else {}
+    # intervals of the latest calibration: its predictions, or its fitted parameters (EOA)
+    predictions = {**(cals[-1].get("fitted") or {}), **(cals[-1].get("predictions") or {})} \
+        if cals else {}
     for scenario in sorted(results, key=lambda n: (n != "baseline", n)):
         table = _haemo_table(case, scenario, results[scenario], predictions)
         if table:
@@ -348,7 +350,7 @@ def timeline(case, ctx: Context) -> Section:
     if rows:
         s.add(Table(("Observed", "Quantity", "Observed", "Predicted", "95 % interval",
                      "Inside"), tuple(rows), "Follow-up observations against the latest "
-                    "calibrated prediction.", (0.2, 0.2, 0.14, 0.14, 0.2, 0.12)))
+                    "calibrated prediction.", (0.22, 0.18, 0.13, 0.13, 0.22, 0.12)))
     else:
         s.add(Missing("No predicted-versus-observed comparison: no clinical observation was "
                       "recorded after the latest calibration" if cals else

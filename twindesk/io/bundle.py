@@ -38,9 +38,15 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
-                 password: bytes | None = None, extra_manifest: dict | None = None) -> dict:
+                 password: bytes | None = None, extra_manifest: dict | None = None,
+                 contents: dict[str, bytes] | None = None) -> dict:
     """Write ``doc`` (possibly a de-identified copy), ``audit`` and the artefacts ``doc``
-    names into ``out`` atomically; seal it when ``password`` is given."""
+    names into ``out`` atomically; seal it when ``password`` is given.
+
+    ``contents`` maps artefact paths to the bytes to write instead of the case's file (a
+    de-identified copy of an artefact); their records in ``doc`` carry the new hashes.
+    """
+    contents = contents or {}
     case_json = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode()
     files = {"case.json": hashlib.sha256(case_json).hexdigest(),
              "audit.jsonl": hashlib.sha256(audit).hexdigest()}
@@ -62,6 +68,9 @@ def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
             _add_bytes(tar, "case.json", case_json)
             _add_bytes(tar, "audit.jsonl", audit)
             for rec in records:
+                if rec["path"] in contents:
+                    _add_bytes(tar, rec["path"], contents[rec["path"]])
+                    continue
                 src = Path(case_dir) / rec["path"]
                 if sha256_file(src) != rec["sha256"]:
                     raise InputError(f"{src}: content does not match its recorded hash",
@@ -142,10 +151,18 @@ def read_bundle(bundle: Path, password: bytes | None, dest: Path) -> dict[str, A
 
 
 def export_case_bundle(case, out: Path, arg: str | None = None,
-                       password: bytes | None = None) -> dict[str, Any]:
-    """``twindesk export CASE OUT --what bundle``."""
+                       password: bytes | None = None, deidentify: bool = False
+                       ) -> dict[str, Any]:
+    """``twindesk export CASE OUT --what bundle [--deidentify] [--encrypt ...]``."""
     if arg:
         raise InputError(f"--what bundle:{arg}: a bundle has no name part", "use --what bundle")
+    if deidentify:
+        from twindesk.io.bundle_deid import deidentified_parts
+
+        doc, audit, contents, extra = deidentified_parts(case)
+        info = write_bundle(case.path, doc, audit, out, password, extra, contents)
+        return {**info, "deidentified": True,
+                "deidentification_key": extra["deidentification"]["key"]}
     audit_path = case.path / "audit.jsonl"
     audit = audit_path.read_bytes() if audit_path.exists() else b""
     return write_bundle(case.path, case.doc, audit, out, password,

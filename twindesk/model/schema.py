@@ -9,17 +9,6 @@ Version history
     Content-addressed artefacts under ``artifacts/``, ``patient`` / ``study`` / ``image``
     blocks, ``revision`` counter, audit log in ``audit.jsonl``.
 
-Optional top-level blocks (no version bump: absent means "not done yet")
-------------------------------------------------------------------------
-``physiology``
-    The 0D circulation (:mod:`twindesk.sim.lumped.store` documents the layout): scenarios
-    (``baseline`` and variants with ``from``/``overrides``/``targets``), the list of
-    calibrations (appended, never replaced), the latest 0D result per scenario, ``bsa_m2``.
-``clinical``
-    Attached measurements; ``clinical["vitals"]`` is a list of records with any of
-    ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
-    ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
-    uses the latest value of each).
 Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all optional:
 
 ``patient``
@@ -35,12 +24,28 @@ Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all option
 ``source``
     ``kind`` (``dicom`` / ``volume``), ``path`` (withheld when de-identified), ``n_files``,
     ``transfer_syntaxes``, ``n_skipped``, ``imported_by``.
+``artifacts["dicom_headers"]``
+    The headers (no pixels) of every source file read into the volume, in the DICOM JSON
+    model, with the volume-slice → source-plane map (:mod:`twindesk.io.dicom.header_store`);
+    de-identified like the rest of the case. DICOM exports (SEG) reference the series with it.
 ``warnings``
     Readable strings about the acquisition and what the import did.
 ``deidentified`` / ``deid``
     ``True`` and ``{"profile", "key" (hex secret), "options", "codes", "date_shift_days",
     "pseudonym"}`` after a de-identified import (:mod:`twindesk.io.dicom.deid`); the key
     keeps later imports and exports of this twin consistent.
+
+Optional top-level blocks (no version bump: absent means "not done yet")
+------------------------------------------------------------------------
+``physiology``
+    The 0D circulation (:mod:`twindesk.sim.lumped.store` documents the layout): scenarios
+    (``baseline`` and variants with ``from``/``overrides``/``targets``), the list of
+    calibrations (appended, never replaced), the latest 0D result per scenario, ``bsa_m2``.
+``clinical``
+    Attached measurements; ``clinical["vitals"]`` is a list of records with any of
+    ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
+    ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
+    uses the latest value of each).
 """
 
 from __future__ import annotations

@@ -8,6 +8,18 @@ Version history
 1
     Content-addressed artefacts under ``artifacts/``, ``patient`` / ``study`` / ``image``
     blocks, ``revision`` counter, audit log in ``audit.jsonl``.
+
+Optional top-level blocks (no version bump: absent means "not done yet")
+------------------------------------------------------------------------
+``physiology``
+    The 0D circulation (:mod:`twindesk.sim.lumped.store` documents the layout): scenarios
+    (``baseline`` and variants with ``from``/``overrides``/``targets``), the list of
+    calibrations (appended, never replaced), the latest 0D result per scenario, ``bsa_m2``.
+``clinical``
+    Attached measurements; ``clinical["vitals"]`` is a list of records with any of
+    ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
+    ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
+    uses the latest value of each).
 """
 
 from __future__ import annotations

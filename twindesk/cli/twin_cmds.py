@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("case", type=Path, metavar="CASE")
     p.add_argument("file", type=Path, metavar="FILE",
                    help="recognised by content: CSV with a time column, FHIR R4 JSON, VCF")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="refit the 0D model to the latest vitals afterwards (new version)")
+    p.add_argument("--samples", type=int, default=300, metavar="N",
+                   help="uncertainty samples of the recalibration (default 300)")
     p.set_defaults(handler=cmd_add)
 
     p = tsub.add_parser("timeline", parents=[common], help="everything in time order")
@@ -131,7 +135,12 @@ def cmd_add(args: argparse.Namespace) -> CommandResult:
                   "warnings": batch.warnings, "meta": batch.meta, "version": version,
                   "latest_vitals": clinical.latest_vitals(case.doc),
                   "predictions_matched": matched,
-                  "thresholds": _public_thresholds(aortic_thresholds(flags)) if flags else None}
+                  "thresholds": _public_thresholds(aortic_thresholds(flags)) if flags else None,
+                  "recalibration": None}
+        if args.recalibrate:
+            from twindesk.twin.recalibration import recalibrate
+
+            result["recalibration"] = recalibrate(case, args.samples)
     return CommandResult(result, human_add)
 
 

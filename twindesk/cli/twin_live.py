@@ -34,6 +34,27 @@ def register(tsub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
                    help="stop by itself after this long (default: until Ctrl+C)")
     p.set_defaults(handler=cmd_watch)
 
+    p = tsub.add_parser("follow-up", parents=[common],
+                        help="import a follow-up CT into the twin, segment and measure it on "
+                             "its own grid, align it to the baseline, report growth")
+    p.add_argument("case", type=Path, metavar="CASE")
+    p.add_argument("src", type=Path, metavar="SRC", help="DICOM folder or volume file")
+    p.add_argument("--study-date", metavar="YYYY-MM-DD",
+                   help="date of the follow-up (needed for volume files, which carry none)")
+    p.add_argument("--baseline-date", metavar="YYYY-MM-DD",
+                   help="date of the baseline when the case has none")
+    p.add_argument("--segmenter", choices=("anatomy", "threshold"), default="anatomy",
+                   help="aorta segmentation: anatomy (default) or a contrast-band threshold "
+                        "for research volumes")
+    p.add_argument("--lumen-min-hu", type=float, default=200.0,
+                   help="threshold segmenter: lowest lumen HU (default 200)")
+    p.add_argument("--lumen-max-hu", type=float, default=700.0,
+                   help="threshold segmenter: highest lumen HU (default 700)")
+    p.add_argument("--seed-lps", metavar="X,Y,Z", help="a point in the aortic lumen, LPS mm")
+    p.add_argument("--series", metavar="UID", help="SeriesInstanceUID (or unique prefix)")
+    p.add_argument("--phase", type=float, metavar="PCT", help="cardiac phase, %% of R-R")
+    p.set_defaults(handler=cmd_follow_up)
+
 
 # ------------------------------------------------------------------------- recalibrate
 def human_recalibrate(d: dict[str, Any]) -> str:
@@ -107,3 +128,40 @@ def cmd_watch(args: argparse.Namespace) -> CommandResult:
         stopped_by = "Ctrl+C"
     return CommandResult({"case": str(args.case), **watcher.summary(), "stopped_by": stopped_by,
                           "seconds": time.monotonic() - t0}, human_watch)
+
+
+# --------------------------------------------------------------------------- follow-up
+def human_follow_up(d: dict[str, Any]) -> str:
+    f = d["followup"]
+    g, r = f["growth"], f["registration"]
+    msd = r["mean_surface_distance_mm"]
+    lines = [f"Follow-up {f['id']} of {f['study_time_utc'][:10]} (baseline "
+             f"{f['baseline_time_utc'][:10]}, {g['interval_years']:.2f} years); version "
+             f"{d['version']['id']}",
+             f"  max aortic diameter  {g['baseline_diameter_mm']:.1f} mm → "
+             f"{g['followup_diameter_mm']:.1f} mm  ({g['change_mm']:+.1f} mm, "
+             f"{g['rate_mm_per_year']:+.1f} mm/year), each on its own grid",
+             f"  registration (views and landmarks only): rotation "
+             f"{', '.join(f'{a:.1f}' for a in r['rotation_deg'])} deg, translation "
+             f"{', '.join(f'{t:.1f}' for t in r['translation_mm'])} mm; metric "
+             f"{r['final_metric_value']:.3f}, landmark residual "
+             f"{r['landmark_offaxis_mm']:.1f} mm across the vessel"
+             + (f", mean surface distance {msd:.1f} mm (includes growth)" if msd is not None
+                else "")]
+    for flag in g["flags"]:
+        lines.append(f"  note: {flag}")
+    return "\n".join(lines)
+
+
+def cmd_follow_up(args: argparse.Namespace) -> CommandResult:
+    from twindesk.cli.args import parse_point
+    from twindesk.twin.followup import FollowUpParams, run
+
+    seed = tuple(parse_point(args.seed_lps, "--seed-lps")) if args.seed_lps else None
+    params = FollowUpParams(args.case, args.src, args.study_date, args.baseline_date,
+                            args.segmenter, args.lumen_min_hu, args.lumen_max_hu, seed,
+                            args.series, args.phase)
+    bar = ProgressBar(args, "follow-up")
+    result = run(params, bar, bar.cancel)
+    bar.done()
+    return CommandResult(result, human_follow_up)

@@ -78,6 +78,8 @@ QUANTITIES: dict[str, Quantity] = {q.key: q for q in (
        _DIAMETER_ALT),
     _q("ascending_aorta_diameter", "mm", "mm", "Ascending aorta diameter", "imaging",
        (10, 100), _DIAMETER_ALT),
+    _q("aorta_max_diameter", "mm", "mm", "Maximum aortic diameter (CT, area-derived)",
+       "imaging", (10, 100), _DIAMETER_ALT),
     _q("device_diameter", "mm", "mm", "Implanted device diameter", "imaging", (5, 60),
        _DIAMETER_ALT),
     _q("creatinine", "mg_dl", "mg/dL", "Creatinine (serum or plasma)", "lab", (0.05, 25),

@@ -110,7 +110,8 @@ def cmd_add(args: argparse.Namespace) -> CommandResult:
     from twindesk.io.clinical import read_clinical
     from twindesk.model.case import Case
     from twindesk.model.guidelines import aortic_thresholds
-    from twindesk.twin import accuracy, clinical, versions
+    from twindesk.model import versions
+    from twindesk.twin import accuracy, clinical
 
     batch, raw = read_clinical(args.file)  # parse fully before touching the case
     with Case.open(args.case, require_write=True) as case:
@@ -178,7 +179,7 @@ def human_log(d: dict[str, Any]) -> str:
 
 def cmd_log(args: argparse.Namespace) -> CommandResult:
     from twindesk.model.case import Case
-    from twindesk.twin.versions import versions
+    from twindesk.model.versions import versions
 
     with Case.open(args.case, write=False) as case:
         vs = versions(case.doc)
@@ -202,7 +203,7 @@ def human_diff(d: dict[str, Any]) -> str:
 
 def cmd_diff(args: argparse.Namespace) -> CommandResult:
     from twindesk.model.case import Case
-    from twindesk.twin.versions import diff_versions
+    from twindesk.model.versions import diff_versions
 
     with Case.open(args.case, write=False) as case:
         d = diff_versions(case, args.a, args.b)
@@ -211,7 +212,7 @@ def cmd_diff(args: argparse.Namespace) -> CommandResult:
 
 def cmd_revert(args: argparse.Namespace) -> CommandResult:
     from twindesk.model.case import Case
-    from twindesk.twin.versions import revert
+    from twindesk.model.versions import revert
 
     with Case.open(args.case, require_write=True) as case:
         version = revert(case, args.version)
@@ -226,7 +227,8 @@ def cmd_predict(args: argparse.Namespace) -> CommandResult:
     from twindesk.io.clinical.records import parse_time_utc
     from twindesk.io.clinical.units import QUANTITIES
     from twindesk.model.case import Case
-    from twindesk.twin import accuracy, versions
+    from twindesk.model import versions
+    from twindesk.twin import accuracy
 
     valid_from = parse_time_utc(args.valid_from, "--valid-from") if args.valid_from else None
     manual = [args.quantity, args.value, args.low, args.high]

@@ -47,7 +47,7 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
     uses the latest value of each).
 ``twin``
-    Versions and lifecycle (:mod:`twindesk.twin.versions`): ``versions`` (id, parent, time,
+    Versions and lifecycle (:mod:`twindesk.model.versions`): ``versions`` (id, parent, time,
     kind, summary, params, ``snapshot`` = artefact ``twin:state:<id>`` holding the state),
     ``head``, ``predictions`` (predicted value with interval, paired observation and error)
     and ``followups`` (follow-up CT studies with their measurements and registration).

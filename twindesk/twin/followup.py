@@ -163,7 +163,8 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
 
     from twindesk.io.volume import geometry_of, write_case_volume
     from twindesk.model.guidelines import aortic_thresholds
-    from twindesk.twin import clinical, versions
+    from twindesk.model import versions
+    from twindesk.twin import clinical
     from twindesk.twin.diameter import max_diameter
     from twindesk.twin.registration import mean_surface_distance_mm, register_rigid
 

@@ -2,7 +2,8 @@
 
 The 0D room appends every calibration to ``physiology.calibrations`` (never replaced);
 here a recalibration is also a twin version, so the state before and after can be compared
-(``twindesk twin diff``) or restored (``twindesk twin revert``).
+(``twindesk twin diff``) or restored (``twindesk twin revert``); the calibration job
+records that version itself.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ def recalibrate(case, n_samples: int = 300, seed: int = 12345, progress=None,
                 cancel=None) -> dict[str, Any]:
     """Refit the 0D model of an open, writable case to the latest attached vitals, record a
     ``calibration`` version and return old and new parameters side by side."""
+    from twindesk.model.versions import ensure_baseline
     from twindesk.sim.lumped.clinical import ClinicalData
     from twindesk.sim.lumped.jobs import calibrate_case
     from twindesk.sim.lumped.uq import UQSettings
-    from twindesk.twin.versions import ensure_baseline, record_version
 
     if not (case.doc.get("clinical") or {}).get("vitals"):
         raise InputError("the twin has no attached vitals to recalibrate to",
@@ -43,12 +44,7 @@ def recalibrate(case, n_samples: int = 300, seed: int = 12345, progress=None,
         changes.append({"parameter": key, "unit": nv["unit"], "old": ov, "new": n,
                         "change_pct": (100.0 * (n - ov) / ov) if ov and n is not None else None,
                         "source": nv["source"]})
-    version = record_version(
-        case, "calibration",
-        f"0D model recalibrated ({result['calibration_id']}) to {result['targets']['source']}",
-        {"calibration_id": result["calibration_id"],
-         "previous_calibration_id": previous.get("id") if previous else None,
-         "samples": n_samples, "seed": seed}, save=True)
+    version = case.doc["twin"]["versions"][-1]  # recorded by the calibration itself
     return {"case": str(case.path), "calibration_id": result["calibration_id"],
             "previous_calibration_id": previous.get("id") if previous else None,
             "targets": result["targets"], "parameters": changes,

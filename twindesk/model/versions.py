@@ -9,7 +9,8 @@ versions lives in ``case.doc["twin"]["versions"]``; ``case.doc["twin"]["head"]``
 current one. Reverting records a *new* version whose state equals an old one: nothing is
 deleted, history only grows.
 
-Other rooms call :func:`record_version` after they change a case (``calibrate``,
+Every room may call :func:`record_version` (it lives in ``model`` so that ``sim``, ``imaging``
+and ``geometry`` can) after they change a case (``calibrate``,
 ``simulate0d``, ``segment``, ``import`` …).
 """
 

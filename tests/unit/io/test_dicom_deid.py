@@ -101,6 +101,7 @@ def test_dataset_deidentification(tmp_path):
     ds.add_new(0x00091001, "LO", "private vendor note about Doe")
     ds.OtherPatientIDs = "OLD-ID-1"
     ds.add_new(0x60003000, "OW", b"\0\0")  # overlay data
+    ds.add_new(0x00100099, "UN", b"Doe Johnathan")  # public but unknown to the dictionary
     originals = _originals(paths[0])
     deid = Deidentifier(b"s" * 32)
     deid.apply_to_dataset(ds)
@@ -115,7 +116,7 @@ def test_dataset_deidentification(tmp_path):
     assert ds.StudyDate == deid.date(STUDY_DATE) and ds.PatientIdentityRemoved == "YES"
     assert [i.CodeValue for i in ds.DeidentificationMethodCodeSequence] == ["113100", "113107"]
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.2"
-    assert 0x60003000 not in ds and 0x00091001 not in ds
+    assert 0x60003000 not in ds and 0x00091001 not in ds and 0x00100099 not in ds
 
 
 def test_enhanced_dataset_sequences_are_cleaned(tmp_path):
@@ -147,3 +148,16 @@ def test_table_keywords_exist_in_the_dicom_dictionary():
 @pytest.mark.parametrize("value", ["", "2024", "20241399"])
 def test_bad_dates_become_empty(value):
     assert Deidentifier(b"x" * 32).date(value) == ""
+
+
+def test_volume_file_name_is_not_stored_when_deidentified(tmp_path, run_cli):
+    import SimpleITK as sitk
+
+    sitk.WriteImage(volume(shape=(3, 8, 8)), str(tmp_path / "Doe_Johnathan_PID-83921.nii.gz"))
+    r = run_cli("import", tmp_path / "Doe_Johnathan_PID-83921.nii.gz", tmp_path / "c.twin",
+                "--deidentify", "--json")
+    assert r.code == 0, r.err
+    for name in ("case.json", "audit.jsonl"):
+        text = (tmp_path / "c.twin" / name).read_text("utf-8")
+        assert "Doe" not in text and "PID-83921" not in text
+    assert r.json["deidentified"] is True

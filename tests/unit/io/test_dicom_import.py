@@ -258,7 +258,7 @@ def test_phase_out_of_range_is_refused(tmp_path, run_cli, phase):
     assert r.code == 2 and "percentage of the R-R interval" in r.err
 
 
-def test_cancelled_import_leaves_no_case_folder(tmp_path):
+def test_cancelled_import_leaves_no_case_folder(tmp_path, capfd):
     write_ct(volume(), tmp_path / "d")
     token = CancelToken()
 
@@ -269,6 +269,7 @@ def test_cancelled_import_leaves_no_case_folder(tmp_path):
     with pytest.raises(Cancelled):
         import_source(tmp_path / "d", tmp_path / "c.twin", progress=progress, cancel=token)
     assert not (tmp_path / "c.twin").exists()
+    assert "Traceback" not in capfd.readouterr().err  # the pixel reader was aborted cleanly
 
 
 def test_failed_import_into_an_existing_empty_folder_leaves_it_empty(tmp_path):
@@ -293,6 +294,10 @@ def test_real_cta_imports_like_simpleitk(tmp_path, run_cli, cta_dicom_dir):
                                [-179.658203, -275.158203, 540.200012], atol=1e-5)
     assert any("not ECG-gated" in w for w in r.json["warnings"])
     assert any("1.5 mm thick" in w for w in r.json["warnings"])
+    # the folder's README: the series holds exactly the voxels of the original NIfTI
+    nifti = sitk.ReadImage(str(cta_dicom_dir.parent / "example_ct.nii.gz"))
+    np.testing.assert_array_equal(arrays(ours), arrays(nifti))
+    _assert_same_geometry(ours, nifti, tol=1e-5)
 
 
 def test_import_command_stays_off_heavy_modules(tmp_path):

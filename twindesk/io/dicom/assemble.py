@@ -12,6 +12,7 @@ slice) the planes are resampled onto an orthogonal regular grid
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from twindesk.io.dicom.frames import Frame, median_thickness
@@ -103,10 +104,10 @@ def plan_series(key: str, records: list[FileRecord]) -> SeriesPlan:
     data = (([r for r in records if not r.problem] or records)[0]).header.data
     gated = _is_gated(data, frames)
     plan = SeriesPlan(key, records, [], gated, warnings, names=names)
-    if not key.startswith(tuple("0123456789")):
+    if not data.string("SeriesInstanceUID"):
         warnings.append(f"the files have no SeriesInstanceUID; grouped as series {key} by "
                         "study, series number, image size and folder")
-    if (data.integer("SamplesPerPixel") or 1) != 1:
+    if (data.integer_or_none("SamplesPerPixel") or 1) != 1:
         plan.reason = "colour images (not a CT or MR volume)"
         return plan
     frames = _main_geometry(frames, names, warnings)
@@ -118,8 +119,9 @@ def plan_series(key: str, records: list[FileRecord]) -> SeriesPlan:
         plan.reason = "a localizer (scout) image series"
     axes = slice_axes(frames[0].orientation)
     distance = {f.key: dot(f.position_lps_mm, axes[2]) for f in frames}
-    rr = rr_interval_ms(data.number("NominalInterval"), data.number("CardiacRRIntervalSpecified"),
-                        data.number("HeartRate"))
+    rr = rr_interval_ms(data.number_or_none("NominalInterval"),
+                        data.number_or_none("CardiacRRIntervalSpecified"),
+                        data.number_or_none("HeartRate"))
     plan.phases = split_phases(frames, distance, rr, _same_position_tol(distance))
     plan.geometry_frames = frames
     return plan
@@ -197,7 +199,8 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
     usable = [f for f in frames if f.position_lps_mm and f.orientation and f.pixel_spacing_mm
               and is_valid_orientation(f.orientation)]
     if len(usable) < len(frames):
-        bad = [_name(f, names) for f in frames if f not in usable]
+        kept = {f.key for f in usable}
+        bad = [_name(f, names) for f in frames if f.key not in kept]
         warnings.append(f"{len(bad)} image(s) without a valid position, orientation or pixel "
                         f"spacing left out: {_places(bad)}")
     groups: dict[tuple, list[Frame]] = {}
@@ -216,13 +219,17 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
 
 
 def regular_step(steps: list[float]) -> float:
-    """The stack's nominal spacing: the step most other steps agree with (ties: the smaller,
-    since a missing slice makes a step longer), averaged over those that agree."""
-    def agreeing(s: float) -> list[float]:
-        return [t for t in steps if abs(t - s) <= max(2e-3, 0.01 * s)]
+    """The stack's nominal spacing: the step most other steps agree with (within 1 %; ties:
+    the smaller, since a missing slice makes a step longer), averaged over those that agree.
+    O(n log n): steps are sorted and the agreeing ones counted by bisection."""
+    ordered = sorted(steps)
 
-    best = max(sorted(steps), key=lambda s: len(agreeing(s)))
-    return median(agreeing(best))
+    def agreeing(s: float) -> tuple[int, int]:
+        tol = max(2e-3, 0.01 * s)
+        return bisect_left(ordered, s - tol), bisect_right(ordered, s + tol)
+
+    lo, hi = max((agreeing(s) for s in ordered), key=lambda span: span[1] - span[0])
+    return median(ordered[lo:hi])
 
 
 def _same_position_tol(distance: dict) -> float:

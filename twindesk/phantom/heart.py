@@ -20,8 +20,9 @@ from twindesk.phantom.shapes import (
 )
 
 STEP_MM = 0.4  # centreline sampling
-LAA_DIRECTION = (0.7, -0.5, 0.55)  # from the LA centre toward the appendage ostium (LPS)
-LAA_BEND_HINT = (0.0, -1.0, 0.0)    # the windsock tip sweeps this way (anterior, inferior)
+LAA_DIRECTION = (0.8, -0.3, 0.5)   # from the LA centre toward the appendage ostium (LPS)
+LAA_BEND_HINT = (0.5, -0.7, -0.3)   # the windsock tip sweeps this way (anterior, inferior)
+SEPTUM_ANGLE_DEG = -20.0            # root-frame angle the muscular septum faces (anterior-right)
 
 
 def frame_from(u, hint) -> np.ndarray:
@@ -134,12 +135,18 @@ class Heart:
         # closed mitral leaflets / annulus: a tissue disc on the base plane
         self.mitral_disc = Intersection([Ellipsoid(self.lv_base, ax, (R + 3, R + 3, 3.5)),
                                          HalfSpace(self.lv_base, u)])
-        # septal myocardium around the LVOT
+        # Myocardium around the LVOT: the muscular septum on the anterior / right side (up to
+        # 9 mm thick), thin fibrous tissue toward the mitral valve (aorto-mitral curtain).
         rp = self.params.root
-        sleeve_pts = straight_path(root.axis_point(-rp.lvot_length_mm), root.axis_point(-3.0))
+        sleeve_pts = straight_path(root.axis_point(-rp.lvot_length_mm), root.axis_point(-1.0))
         sleeve_cl = Centerline(sleeve_pts, root.e_ant)
-        self.lvot_sleeve = Tube(sleeve_cl, lambda s, c, sn: root.base_radius(
-            s - rp.lvot_length_mm, c, sn) + 8.0, 24.0, caps=("flat", "round"))
+        c_sep, s_sep = np.cos(np.radians(SEPTUM_ANGLE_DEG)), np.sin(np.radians(SEPTUM_ANGLE_DEG))
+
+        def sleeve(s, c, sn):
+            facing = np.clip(c * c_sep + sn * s_sep, 0.0, 1.0)
+            return root.base_radius(s - rp.lvot_length_mm, c, sn) + 2.0 + 7.0 * facing
+
+        self.lvot_sleeve = Tube(sleeve_cl, sleeve, 24.0, caps=("flat", "flat"), normalize=True)
 
     # ------------------------------------------------------------------ LA, LAA, PVs
     def _build_la(self, P) -> None:

@@ -108,8 +108,8 @@ class Thorax:
                 path = spline_path(pts, step_mm=1.0)
                 k_cart = int(np.argmax(path[:, 1] < B[1] - 62.0))
                 for lo in range(0, len(path) - 1, 50):
-                    hi = min(lo + 50, len(path) - 1)
-                    for part, (i0, i1) in ((bone, (lo, min(hi, k_cart))),
+                    hi = min(lo + 56, len(path) - 1)   # pieces overlap: no seam at the cuts
+                    for part, (i0, i1) in ((bone, (lo, min(hi, k_cart + 3))),
                                            (cartilage, (max(lo, k_cart), hi))):
                         if i1 - i0 >= 2:
                             cl = Centerline(path[i0:i1 + 1], (0.0, 0.0, 1.0))

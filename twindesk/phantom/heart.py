@@ -233,14 +233,14 @@ class Heart:
         # RV outflow tract and pulmonary arteries
         self.pulmonary_trunk = Vessel("pulmonary_trunk", spline_path(
             [rv_c - 26.0 * u + 6.0 * rv_dir, P(4, -52, -14), P(15, -45, 12), P(21, -27, 34),
-             P(17, -8, 46)], step_mm=STEP_MM), 12.0, caps=("flat", "flat"))
+             P(17, -8, 46)], step_mm=STEP_MM), 12.0, caps=("flat", "round"))
         bif = P(17, -8, 46)
         self.rpa = Vessel("rpa", spline_path([bif, P(-10, 4, 48), P(-40, 10, 46),
                                               P(-62, 16, 42)], step_mm=STEP_MM),
-                          taper(9.5, 7.5, 70.0), caps=("flat", "round"))
+                          taper(9.5, 7.5, 70.0), caps=("round", "round"))
         self.lpa = Vessel("lpa", spline_path([bif, P(36, 3, 62), P(52, 18, 62),
                                               P(66, 30, 52)], step_mm=STEP_MM),
-                          taper(9.5, 7.5, 60.0), caps=("flat", "round"))
+                          taper(9.5, 7.5, 60.0), caps=("round", "round"))
         # right atrium, venae cavae
         self.ra_ell = Ellipsoid(P(-50, 4, -8), frame_from((0.1, 0.1, 1.0), (1, 0, 0)),
                                 (20.0, 22.0, 27.0))
@@ -304,7 +304,7 @@ class Heart:
                 lcx_pts = [bif] + [epicardial(3.0, ph, 3.5) for ph in (70, 105, 140, 175)] + \
                     [epicardial(25.0, 185, 2.5)]
                 main = join_paths(straight_path(a, b, STEP_MM), lm)
-                self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "flat")))
+                self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "round")))
                 self.coronaries.append(Vessel("lad", spline_path(lad_pts, step_mm=STEP_MM),
                                               taper(1.9, 0.9, 110.0), caps=("round", "round")))
                 self.coronaries.append(Vessel("lcx", spline_path(lcx_pts, step_mm=STEP_MM),

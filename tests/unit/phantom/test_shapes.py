@@ -61,10 +61,12 @@ def test_straight_circular_tube_is_exact():
     tube = Tube(cl, circular(6.0), 6.0, caps=("flat", "round"))
     p = np.column_stack([RNG.uniform(-12, 12, 4000), RNG.uniform(-12, 12, 4000),
                          RNG.uniform(1, 49, 4000)])
-    exact = np.hypot(p[:, 0], p[:, 1]) - 6.0
+    # flat start cap: the tube is cut by the plane z = 0
+    exact = np.maximum(np.hypot(p[:, 0], p[:, 1]) - 6.0, -p[:, 2])
     d = tube.sdf(p)
     near = np.abs(exact) < Tube.BAND_MM
     assert np.allclose(d[near], exact[near], atol=1e-9)
+    assert tube.sdf(np.array([[0.0, 0.0, -3.0]]))[0] == pytest.approx(3.0)
     # round cap: a sphere of the end radius
     assert tube.sdf(np.array([[0.0, 0.0, 58.0]]))[0] == pytest.approx(2.0)
 

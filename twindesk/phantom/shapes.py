@@ -504,7 +504,8 @@ class Tube(Shape):
         ce, se = np.cos(eps_t), np.sin(eps_t)
         r_p = self.section(s, c * ce - sn * se, sn * ce + c * se)
         r_m = self.section(s, c * ce + sn * se, sn * ce - c * se)
-        dr_dt = (r_p - r_m) / (2 * eps_t) / np.maximum(rho, 1.0)
+        r = rho - d                                   # the section radius in this direction
+        dr_dt = (r_p - r_m) / (2 * eps_t) / np.maximum(r, 1.0)   # slope along the surface
         return d / np.sqrt(1.0 + dr_ds**2 + dr_dt**2)
 
     #: Points farther than this from the surface get this value (a lower bound of their

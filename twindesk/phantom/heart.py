@@ -158,7 +158,7 @@ class Heart:
         u = self.lv_axis
         self.la_body = Intersection([self.la_ell, HalfSpace(self.lv_base - 3.0 * u, u)])
         # pulmonary vein stubs
-        veins = (("left_superior", (1.0, 0.08, 0.4), 8.0), ("left_inferior", (1.0, 0.12, -0.35), 7.5),
+        veins = (("left_superior", (1.0, 0.08, 0.4), 8.0), ("left_inferior", (1.0, 0.25, -0.15), 7.5),
                  ("right_superior", (-0.85, 0.45, 0.45), 8.5),
                  ("right_inferior", (-0.8, 0.5, -0.4), 8.0))
         self.pulmonary_veins = []
@@ -202,7 +202,8 @@ class Heart:
         s_lobe = s_in + lp.secondary_lobe_at_mm
         p_lobe, t_lobe, n_lobe = (x[0] for x in self.laa_cl.at(s_lobe))
         b_lobe = np.cross(t_lobe, n_lobe)
-        lobe_dir = unit(b_lobe if b_lobe[2] < 0 else -b_lobe)
+        away = p_lobe - self.root.center          # the lobe points away from the aortic root
+        lobe_dir = unit(b_lobe if b_lobe @ away > 0 else -b_lobe)
         r_lobe = lp.secondary_lobe_diameter_mm / 2
         wall = float(minor(s_lobe))
         tip = p_lobe + (wall + lp.secondary_lobe_length_mm - r_lobe) * lobe_dir
@@ -300,9 +301,14 @@ class Heart:
             if side == "left":
                 bif = b + 9.0 * unit(radial + np.array([0.0, 0.0, -0.4]))
                 lm = spline_path([b, bif], start_tangent=radial, step_mm=STEP_MM)
-                lad_pts = [bif] + [epicardial(t, -18.0 + 0.2 * t) for t in (8, 25, 45, 65, 80)]
-                lcx_pts = [bif] + [epicardial(3.0, ph, 3.5) for ph in (70, 105, 140, 175)] + \
-                    [epicardial(25.0, 185, 2.5)]
+                # the LAD passes anterior-left of the root, between the RVOT and the LAA
+                around = root.to_lps(6.0, np.radians(70.0), 27.0)
+                lad_pts = [bif, around] + [epicardial(t, -18.0 + 0.2 * t)
+                                           for t in (14, 30, 48, 65, 80)]
+                # the circumflex runs in the left atrioventricular groove, round the lateral
+                # (negative frame angles: patient left) and posterior LV base
+                lcx_pts = [bif] + [epicardial(7.0, ph, 3.0) for ph in (-75, -105, -140, -170)] + \
+                    [epicardial(25.0, -185, 2.5)]
                 main = join_paths(straight_path(a, b, STEP_MM), lm)
                 self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "round")))
                 self.coronaries.append(Vessel("lad", spline_path(lad_pts, step_mm=STEP_MM),

@@ -92,6 +92,8 @@ class Anatomy:
                   coarse=True),
             Layer("mediastinal fat", Intersection([th.mediastinum, th.cavity]), "fat",
                   coarse=True),
+            Layer("paraspinal muscle", th.paraspinal, "soft_tissue", coarse=True),
+            Layer("pulmonary arteries in the lungs", th.lung_vessels, "blood_right"),
             *bone_layers("sternum", th.sternum),
             *bone_layers("ribs", th.rib_bone, 1.2),
             Layer("costal cartilage", th.rib_cartilage, "cartilage"),

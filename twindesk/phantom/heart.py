@@ -15,8 +15,21 @@ import numpy as np
 from twindesk.phantom.params import PhantomParams
 from twindesk.phantom.root import AorticRoot
 from twindesk.phantom.shapes import (
-    Centerline, Complement, Ellipsoid, HalfSpace, Intersection, Tube, Union, circular,
-    elliptic, join_paths, pchip_profile, spline_path, straight_path, unit,
+    Centerline,
+    Complement,
+    Ellipsoid,
+    HalfSpace,
+    Intersection,
+    SmoothUnion,
+    Tube,
+    Union,
+    circular,
+    elliptic,
+    join_paths,
+    pchip_profile,
+    spline_path,
+    straight_path,
+    unit,
 )
 
 STEP_MM = 0.4  # centreline sampling
@@ -158,7 +171,8 @@ class Heart:
         u = self.lv_axis
         self.la_body = Intersection([self.la_ell, HalfSpace(self.lv_base - 3.0 * u, u)])
         # pulmonary vein stubs
-        veins = (("left_superior", (1.0, 0.08, 0.4), 8.0), ("left_inferior", (1.0, 0.25, -0.15), 7.5),
+        veins = (("left_superior", (1.0, 0.08, 0.4), 8.0),
+                 ("left_inferior", (1.0, 0.25, -0.15), 7.5),
                  ("right_superior", (-0.85, 0.45, 0.45), 8.5),
                  ("right_inferior", (-0.8, 0.5, -0.4), 8.0))
         self.pulmonary_veins = []
@@ -230,7 +244,9 @@ class Heart:
         self.rv_cavity_ell = Ellipsoid(rv_c, rv_ax, (17.0, 36.0, 42.0))
         septum = Complement(Union([self.lv_outer_ell, self.lvot_sleeve]))
         self.rv_cavity = Intersection([self.rv_cavity_ell, septum])
-        self.rv_wall = Intersection([self.rv_cavity_ell.offset(4.0), septum])
+        # the free wall blends into the septum at the insertion points (no fat crease)
+        self.rv_wall = Intersection([SmoothUnion([self.rv_cavity_ell.offset(4.0),
+                                                  self.lv_outer_ell], 6.0), septum])
         # RV outflow tract and pulmonary arteries
         self.pulmonary_trunk = Vessel("pulmonary_trunk", spline_path(
             [rv_c - 26.0 * u + 6.0 * rv_dir, P(4, -52, -14), P(15, -45, 12), P(21, -27, 34),

@@ -119,6 +119,29 @@ class Union(Shape):
         return (np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0))
 
 
+class SmoothUnion(Shape):
+    """Union with rounded creases (polynomial smooth minimum of radius ``k_mm``)."""
+
+    def __init__(self, shapes, k_mm: float):
+        self.shapes, self.k = list(shapes), float(k_mm)
+
+    def sdf(self, p):
+        pad = PAD_MM + self.k
+        d = np.full(len(p), np.inf)
+        for child, rows in near_children(self.shapes, p, pad):
+            a, b = d[rows], child.sdf(p[rows])
+            with np.errstate(invalid="ignore"):
+                h = np.maximum(self.k - np.abs(a - b), 0.0) / self.k
+            h = np.where(np.isfinite(h), h, 0.0)
+            d[rows] = np.minimum(a, b) - h * h * self.k / 4.0
+        return np.minimum(d, pad)
+
+    def bbox(self):
+        boxes = [s.bbox() for s in self.shapes]
+        lo = np.min([b[0] for b in boxes], 0) - self.k
+        return lo, np.max([b[1] for b in boxes], 0) + self.k
+
+
 class Intersection(Shape):
     def __init__(self, shapes: Sequence[Shape]):
         self.shapes = list(shapes)

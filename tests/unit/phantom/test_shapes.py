@@ -6,8 +6,17 @@ import numpy as np
 import pytest
 
 from twindesk.phantom.shapes import (
-    CapsuleChain, Centerline, Ellipsoid, EllipticCylinder, Sphere, Tube, Union, circular,
-    elliptic, spline_path, straight_path,
+    CapsuleChain,
+    Centerline,
+    Ellipsoid,
+    EllipticCylinder,
+    Sphere,
+    Tube,
+    Union,
+    circular,
+    elliptic,
+    spline_path,
+    straight_path,
 )
 
 RNG = np.random.default_rng(7)

@@ -146,6 +146,7 @@ def _build(out: Path, phantom_params: PhantomParams, progress, cancel) -> None:
     from twindesk.phantom import generate
 
     rep = ProgressReporter(progress, cancel=cancel)
+    _check_case_not_open(out / CASE_NAME)
     # An interrupted rebuild must never look complete: the truth file goes first, last back.
     (out / TRUTH_NAME).unlink(missing_ok=True)
     phantom = generate.run(phantom_params, rep.sub(0.0, 0.6), cancel)
@@ -177,6 +178,21 @@ def _build(out: Path, phantom_params: PhantomParams, progress, cancel) -> None:
     text = json.dumps(phantom.truth, indent=1, allow_nan=False)
     atomic_write_bytes(out / TRUTH_NAME, text.encode("utf-8"))
     rep(1.0, "demo ready")
+
+
+def _check_case_not_open(case_path: Path) -> None:
+    """An old demo case being replaced must not be open for writing elsewhere."""
+    from twindesk.io.case_lock import CaseLock
+
+    if not (case_path / "case.json").is_file():
+        return
+    lock = CaseLock(case_path)
+    holder = lock.try_acquire()
+    if holder:
+        raise InputError(f"the demo case {case_path} cannot be replaced: {holder}",
+                         "close the demo case in the other program, then run 'twindesk demo' "
+                         "again")
+    lock.release()
 
 
 def _gating_tags(p: PhantomParams) -> dict[str, Any]:

@@ -187,3 +187,23 @@ def test_truth_file_matches_its_schema(demo_phantom):
     truth = json.loads(demo_phantom.truth_path.read_text(encoding="utf-8"))
     validate("phantom_truth", truth)
     assert truth["label_volumes_ml"]["lv"] > 80
+
+
+def test_an_open_demo_case_is_not_replaced(tmp_path, monkeypatch):
+    """A rebuild (here forced by a stale version) refuses while the old case is open."""
+    from twindesk.errors import InputError
+    from twindesk.model.case import Case
+    from twindesk.phantom import demo
+
+    folder = tmp_path / "d"
+    (folder / demo.CASE_NAME).parent.mkdir(parents=True)
+    case = Case.create(folder / demo.CASE_NAME)
+    case.save("create", {})
+    (folder / demo.TRUTH_NAME).write_text('{"generator": "twindesk.phantom", '
+                                          '"generator_version": "0"}', encoding="utf-8")
+    called = []
+    monkeypatch.setattr("twindesk.phantom.generate.run", lambda *a, **k: called.append(1))
+    with case:
+        with pytest.raises(InputError, match="cannot be replaced"):
+            demo.run(demo.DemoParams(folder))
+    assert not called and (folder / demo.CASE_NAME / "case.json").is_file()

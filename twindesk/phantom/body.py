@@ -14,19 +14,15 @@ import numpy as np
 from twindesk.phantom.heart import STEP_MM, Heart, Vessel
 from twindesk.phantom.shapes import (
     CapsuleChain,
-    Centerline,
     Complement,
     Ellipsoid,
     EllipticCylinder,
     Intersection,
     SmoothUnion,
-    Tube,
     Union,
-    circular,
-    spline_path,
-    straight_path,
     unit,
 )
+from twindesk.phantom.tubes import Centerline, Tube, circular, spline_path, straight_path
 
 LUNG_TREE_SEED = 11  # the pulmonary artery tree is part of the anatomy, not of the noise
 

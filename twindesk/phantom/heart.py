@@ -15,21 +15,23 @@ import numpy as np
 from twindesk.phantom.params import PhantomParams
 from twindesk.phantom.root import AorticRoot
 from twindesk.phantom.shapes import (
-    Centerline,
     Complement,
     Ellipsoid,
     HalfSpace,
     Intersection,
     SmoothUnion,
-    Tube,
     Union,
+    pchip_profile,
+    unit,
+)
+from twindesk.phantom.tubes import (
+    Centerline,
+    Tube,
     circular,
     elliptic,
     join_paths,
-    pchip_profile,
     spline_path,
     straight_path,
-    unit,
 )
 
 STEP_MM = 0.4  # centreline sampling

@@ -237,3 +237,16 @@ def test_coarse_copy_has_the_same_anatomy():
         assert ta[key] == tb[key]
     assert tb["image"]["spacing_mm"] == [1.5] * 3
     assert tb["image"]["origin_lps_mm"] == ta["image"]["origin_lps_mm"]
+
+
+def test_generator_digest_covers_every_geometry_module():
+    """A change to any module that shapes the image must invalidate an old demo."""
+    from pathlib import Path
+
+    import twindesk.phantom as pkg
+    from twindesk.phantom import params
+
+    here = Path(pkg.__file__).parent
+    modules = {p.stem for p in here.glob("*.py")} - {"__init__", "demo"}
+    assert modules == set(params._GEOMETRY_MODULES)
+    assert len(params.generator_digest()) == 64

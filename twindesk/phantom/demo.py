@@ -153,15 +153,17 @@ def _build(out: Path, phantom_params: PhantomParams, progress, cancel) -> None:
     rep(0.6, "writing the DICOM series")
     staging = out / f".{DICOM_DIR}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    ip = phantom_params.imaging
-    uid_seed = [GENERATOR, GENERATOR_VERSION, str(ip.seed), f"{ip.voxel_mm:g}"]
+    # the same build gets the same study/series UIDs; different pixels get new ones
+    uid_seed = [GENERATOR, GENERATOR_VERSION, str(generator_digest()),
+                json.dumps(phantom_params.to_dict(), sort_keys=True)]
     from pydicom.uid import generate_uid
 
     write_series(phantom.image(), staging, series_description=SERIES_DESCRIPTION,
                  study_uid=generate_uid(entropy_srcs=uid_seed + ["study"]),
                  series_uid=generate_uid(entropy_srcs=uid_seed + ["series"]),
                  study_date=STUDY_DATE, extra=_gating_tags(phantom_params))
-    rep.cancel and rep.cancel.check()
+    if cancel is not None:
+        cancel.check()
     shutil.rmtree(out / DICOM_DIR, ignore_errors=True)
     staging.rename(out / DICOM_DIR)
     rep(0.75, "writing the label map")

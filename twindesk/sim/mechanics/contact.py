@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twindesk.sim.mechanics.surface import TriangleSurface
+from twindesk.sim.mechanics.surface import SmoothWallField, TriangleSurface
 
 
 @dataclass
@@ -96,24 +96,32 @@ class CylinderWall(Wall):
 
 class SurfaceWall(Wall):
     """The lumen surface (frame inside, normals pointing into the wall) as an elastic
-    foundation; ``vertex_stiffness_scale`` (optional, per surface vertex) multiplies the
-    foundation stiffness locally (e.g. calcified spots)."""
+    foundation, contacted through its smooth implicit field (:class:`SmoothWallField`);
+    ``vertex_stiffness_scale`` (optional, per surface vertex) multiplies the foundation
+    stiffness locally (e.g. calcified spots), interpolated at the nearest vertex."""
 
     def __init__(self, surface: TriangleSurface, stiffness_n_per_mm3: float,
-                 vertex_stiffness_scale: np.ndarray | None = None, name: str = "tissue"):
+                 vertex_stiffness_scale: np.ndarray | None = None, name: str = "tissue",
+                 support_mm: float | None = None):
         self.surface = surface
+        self.field = SmoothWallField(surface, support_mm)
         self.stiffness_n_per_mm3 = stiffness_n_per_mm3
         self.scale = (None if vertex_stiffness_scale is None
                       else np.asarray(vertex_stiffness_scale, float))
         self.name = name
 
     def penetration(self, x, offset_mm):
-        d, grad, face, bary = self.surface.signed_distance(x)
-        return d + offset_mm, grad, None, (face, bary)
+        phi, grad, hess = self.field.evaluate(x)
+        return phi + offset_mm, grad, hess, None
 
     def stiffness_at(self, extras):
-        if self.scale is None:
-            return self.stiffness_n_per_mm3
-        face, bary = extras
-        return self.stiffness_n_per_mm3 * np.sum(
-            bary * self.scale[self.surface.faces[face]], axis=1)
+        return self.stiffness_n_per_mm3
+
+    def contact(self, x, area_mm2, offset_mm, smoothing_mm):
+        res = super().contact(x, area_mm2, offset_mm, smoothing_mm)
+        if self.scale is not None:
+            _, idx = self.field._tree.query(x)
+            s = self.scale[idx]
+            res.force *= s[:, None]
+            res.stiffness *= s[:, None, None]
+        return res

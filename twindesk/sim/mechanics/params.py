@@ -348,6 +348,6 @@ class SolverOptions:
     crimp_steps: int = 16
     release_steps: int = 16
     max_newton_iterations: int = 30
-    residual_tolerance_n: float = 1e-6
+    residual_tolerance_n: float = 1e-5
     catheter_stiffness_n_per_mm: float = 1.0
     contact_smoothing_mm: float = 0.01

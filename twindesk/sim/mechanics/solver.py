@@ -133,7 +133,7 @@ class _NewtonSolver:
             ev = self.evaluate(trial)
             rnorm = float(np.linalg.norm(ev.residual))
             history.append(rnorm)
-            tol = opts.residual_tolerance_n * max(1.0, ev.force_scale)
+            tol = max(opts.residual_tolerance_n, 1e-8 * ev.force_scale)
             if not np.isfinite(rnorm):
                 return None, it, rnorm, ev
             if rnorm < tol and it > 1:

@@ -46,7 +46,7 @@ class BeamNetwork:
     mesh
         The frame's beam network (reference geometry and local frames).
     material
-        Fibre material record.
+        Fibre material record, or a fibre law object (``update``/``initial_state``).
     fibres_width, fibres_thickness
         Gauss–Legendre fibre counts across the in-plane width and the radial thickness.
     elements
@@ -61,7 +61,7 @@ class BeamNetwork:
         self.e2_0 = self.r0[:, :, 1]
         x = mesh.nodes_mm
         self.l0 = np.linalg.norm(x[self.conn[:, 1]] - x[self.conn[:, 0]], axis=1)
-        self.law = law_for(material)
+        self.law = material if hasattr(material, "update") else law_for(material)
         gy, wy = np.polynomial.legendre.leggauss(fibres_width)
         gz, wz = np.polynomial.legendre.leggauss(fibres_thickness)
         w, t = mesh.width_mm, mesh.thickness_mm

@@ -25,6 +25,7 @@ class ContactResult:
     normal: np.ndarray       # (n, 3) unit gradient of the penetration
     face: np.ndarray | None = None
     bary: np.ndarray | None = None
+    points: np.ndarray | None = None   # (P, 3) where the samples touched (set by the solver)
 
 
 def smoothed(p: np.ndarray, delta: float):
@@ -46,6 +47,14 @@ class Wall:
 
     def stiffness_at(self, extras) -> np.ndarray | float:
         return self.stiffness_n_per_mm3
+
+    def set_radial_scale(self, scale: float) -> None:
+        """Scale the wall radially about the z axis (continuation in the fast model)."""
+        raise NotImplementedError
+
+    def radius_samples(self, z_range_mm: tuple[float, float]):
+        """(z, radius) samples of the wall within a height range (inside walls only)."""
+        raise NotImplementedError
 
     def contact(self, x: np.ndarray, area_mm2: np.ndarray, offset_mm: float,
                 smoothing_mm: float) -> ContactResult:
@@ -76,6 +85,14 @@ class CylinderWall(Wall):
         self.stiffness_n_per_mm3 = stiffness_n_per_mm3
         self.name = name
         self.z_range_mm = z_range_mm
+        self._base_radius = self.radius_mm
+
+    def set_radial_scale(self, scale: float) -> None:
+        self.radius_mm = self._base_radius * scale
+
+    def radius_samples(self, z_range_mm):
+        z = np.linspace(z_range_mm[0], z_range_mm[1], 20)
+        return z, np.full_like(z, self.radius_mm if self.inside else np.inf)
 
     def penetration(self, x, offset_mm):
         r = np.hypot(x[:, 0], x[:, 1])
@@ -109,6 +126,15 @@ class SurfaceWall(Wall):
         self.scale = (None if vertex_stiffness_scale is None
                       else np.asarray(vertex_stiffness_scale, float))
         self.name = name
+        self._base_field = self.field
+
+    def set_radial_scale(self, scale: float) -> None:
+        self.field = self._base_field.radially_scaled(scale)
+
+    def radius_samples(self, z_range_mm):
+        p = self.surface.points
+        sel = (p[:, 2] > z_range_mm[0]) & (p[:, 2] < z_range_mm[1])
+        return p[sel, 2], np.hypot(p[sel, 0], p[sel, 1])
 
     def penetration(self, x, offset_mm):
         phi, grad, hess = self.field.evaluate(x)

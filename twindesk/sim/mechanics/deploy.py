@@ -85,16 +85,21 @@ def crimp(device: Device, options: SolverOptions = SolverOptions(),
         cap.radius_mm = r0 + lam * (rc - r0)
 
     def record(lam, st, ev):
-        curve.append((2 * cap.radius_mm, _total_radial(ev, "capsule", mesh.cells_per_row)))
+        curve.append((2 * cap.radius_mm, _total_radial(ev, "capsule")))
 
     state = prob.run_stage(state, setter, options.crimp_steps, stats, record, cancel,
                            progress, "crimp")
     return CrimpedFrame(device, mesh, options, state, np.array(curve), stats)
 
 
-def _total_radial(ev, name, copies=1) -> float:
+def _total_radial(ev, name) -> float:
+    """Total radial force (N) a wall exerts on the whole frame."""
     res = ev.contacts.get(name)
-    return 0.0 if res is None else copies * float(np.linalg.norm(res.force, axis=1).sum())
+    if res is None:
+        return 0.0
+    radial = res.points[:, :2] / np.maximum(np.linalg.norm(res.points[:, :2], axis=1),
+                                           1e-12)[:, None]
+    return float(np.abs(np.sum(res.force[:, :2] * radial, axis=1)).sum())
 
 
 def tissue_clearance_mm(walls: list[Wall], z_range_mm: tuple[float, float]) -> float:
@@ -153,8 +158,7 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
     tool_name = tool.name
 
     def record_sym(lam, st, ev):
-        curve.append((2 * tool_outer(tool.radius_mm), _total_radial(ev, tool_name,
-                                                                    mesh.cells_per_row)))
+        curve.append((2 * tool_outer(tool.radius_mm), _total_radial(ev, tool_name)))
 
     def opener(a, b):
         def setter(lam):
@@ -182,7 +186,7 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
                                rep.sub(0.9, 1.0), "settle")
         ev = sector.evaluate(cur)
         full_state = sector.expand(cur)
-        contacts = {k: _expand_contact(sector, v) for k, v in ev.contacts.items()}
+        contacts = ev.contacts
         # the sector's hold acts on one inflow node; its copies' lateral parts cancel
         hold = np.array([0.0, 0.0, mesh.cells_per_row * _hold_reaction(sector, cur)[2]])
         return _finish(mesh, full_state, contacts, stats, curve, balloon, r_end, t, hold,
@@ -271,20 +275,8 @@ def _hold_reaction(prob, state) -> np.ndarray:
     return total
 
 
-def _expand_contact(sector: CyclicProblem, res):
-    """Sector contact result → whole frame (forces rotated with their nodes)."""
-    from twindesk.sim.mechanics.contact import ContactResult
-
-    cm = sector.map
-    q = cm.rotations[cm.turns]
-    force = np.einsum("nij,nj->ni", q, res.force[cm.rep_pos])
-    normal = np.einsum("nij,nj->ni", q, res.normal[cm.rep_pos])
-    return ContactResult(force, np.zeros((len(force), 3, 3)), res.penetration[cm.rep_pos],
-                         normal)
-
-
 def _finish(mesh, state, contacts, stats, curve, balloon, r_end, t, hold, ev, symmetric):
-    f_contact = sum((c.force for c in contacts.values()), np.zeros((mesh.n_nodes, 3)))
+    f_contact = np.concatenate([c.force for c in contacts.values()] + [np.zeros((0, 3))])
     total_abs = float(np.linalg.norm(f_contact, axis=1).sum())
     balance = float(np.linalg.norm(f_contact.sum(axis=0) + hold)) / max(total_abs, 1e-12)
     return FullResult(mesh=mesh, state=state, contacts=contacts, stats=stats,

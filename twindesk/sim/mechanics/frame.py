@@ -90,7 +90,11 @@ class FrameMesh:
     strut_of_element: np.ndarray    # (m,)
     vertex_level: np.ndarray        # (n,) lattice level of vertex nodes, -1 inside struts
     vertex_index: np.ndarray        # (n,) azimuthal index of vertex nodes, -1 inside struts
-    node_area_mm2: np.ndarray       # (n,) smeared wall area each node presses on
+    node_area_mm2: np.ndarray       # (n,) smeared wall area per node (diagnostics)
+    sample_a: np.ndarray            # contact samples: points (1 − s) x[a] + s x[b] ...
+    sample_b: np.ndarray
+    sample_s: np.ndarray
+    sample_area_mm2: np.ndarray     # ... each pressing on this smeared wall area
     width_mm: float
     thickness_mm: float
     levels: int
@@ -116,8 +120,10 @@ class FrameMesh:
         return self.ring(self.levels - 1)
 
 
-def build_frame(device: Device, elements_per_strut: int = 4) -> FrameMesh:
-    """Generate the beam network of ``device`` in its stress-free configuration."""
+def build_frame(device: Device, elements_per_strut: int = 4,
+                at_nominal: bool = False) -> FrameMesh:
+    """Generate the beam network of ``device`` in its stress-free configuration (or, with
+    ``at_nominal``, on its nominal deployed profile whatever the kind)."""
     spec: FrameSpec = device.frame
     if elements_per_strut < 1:
         raise InputError("elements_per_strut must be >= 1")
@@ -129,7 +135,8 @@ def build_frame(device: Device, elements_per_strut: int = 4) -> FrameMesh:
     parity = (np.arange(levels) - (levels - 1)) % 2
     theta = (2 * np.arange(n)[None, :] + parity[:, None]) * np.pi / n   # (levels, n)
 
-    if device.kind == "balloon-expandable":
+    crimped_ref = device.kind == "balloon-expandable" and not at_nominal
+    if crimped_ref:
         # cut tube at the crimped diameter: inextensible struts of the nominal length
         rc = 0.5 * (spec.crimped_diameter_mm - spec.strut_thickness_mm)
         chord_nom = 2 * r_nom[:-1] * np.sin(0.5 * np.pi / n)
@@ -172,7 +179,7 @@ def build_frame(device: Device, elements_per_strut: int = 4) -> FrameMesh:
     s = np.arange(1, ne) / ne
     zz = pa[:, 2:3] + s[None, :] * (pb[:, 2:3] - pa[:, 2:3])
     tt = th_a[:, None] + s[None, :] * dth[:, None]
-    rr = r_of(zz / z_scale) if device.kind != "balloon-expandable" else r_of(zz)
+    rr = r_of(zz) if crimped_ref else r_of(zz / z_scale)
     inner = np.stack([rr * np.cos(tt), rr * np.sin(tt), zz], axis=-1).reshape(-1, 3)
     base = levels * n
     inner_ids = base + np.arange(n_struts * (ne - 1)).reshape(n_struts, ne - 1)
@@ -189,12 +196,46 @@ def build_frame(device: Device, elements_per_strut: int = 4) -> FrameMesh:
     node_len = np.bincount(elements.ravel(), weights=np.repeat(0.5 * length, 2),
                            minlength=len(x))
     area = node_len * nominal.lateral_area_mm2() / node_len.sum()
+    samples = contact_samples(elements, ne, length.reshape(n_struts, ne).sum(1),
+                              nominal.lateral_area_mm2())
     return FrameMesh(nodes_mm=x, elements=elements, element_frames=frames,
                      strut_of_element=strut_of_element, vertex_level=vlev,
-                     vertex_index=vidx, node_area_mm2=area,
+                     vertex_index=vidx, node_area_mm2=area, sample_a=samples[0],
+                     sample_b=samples[1], sample_s=samples[2], sample_area_mm2=samples[3],
                      width_mm=float(spec.strut_width_mm),
                      thickness_mm=float(spec.strut_thickness_mm), levels=levels,
                      cells_per_row=n, nominal=nominal, level_z_nominal_mm=z_nom)
+
+
+def contact_samples(elements: np.ndarray, elements_per_strut: int, strut_length: np.ndarray,
+                    total_area_mm2: float):
+    """Points where the frame meets walls: ``max(4, elements_per_strut)`` equal intervals
+    per strut (the vertices plus interior points), each with the smeared wall area of its
+    share of strut length, so coarse and fine meshes press on the wall alike.
+
+    Returns node a, node b, fraction s (point = (1 − s) x_a + s x_b) and area per sample.
+    """
+    ne = elements_per_strut
+    m = max(4, ne)
+    n_struts = len(strut_length)
+    chain = elements.reshape(n_struts, ne, 2)
+    start, end = chain[:, 0, 0], chain[:, -1, 1]
+    verts = np.unique(np.concatenate([start, end]))
+    vert_len = np.zeros(elements.max() + 1)
+    np.add.at(vert_len, start, 0.5 * strut_length / m)
+    np.add.at(vert_len, end, 0.5 * strut_length / m)
+    sigma = np.arange(1, m) / m
+    j = np.minimum(np.floor(sigma * ne).astype(int), ne - 1)
+    s_loc = sigma * ne - j
+    a = chain[:, j, 0]                                    # (struts, m-1)
+    b = chain[:, j, 1]
+    b = np.where(s_loc[None, :] == 0, a, b)
+    inner_len = np.repeat((strut_length / m)[:, None], m - 1, axis=1)
+    sa = np.concatenate([verts, a.ravel()])
+    sb = np.concatenate([verts, b.ravel()])
+    ss = np.concatenate([np.zeros(len(verts)), np.tile(s_loc, n_struts)])
+    w = np.concatenate([vert_len[verts], inner_len.ravel()])
+    return sa, sb, ss, w * total_area_mm2 / w.sum()
 
 
 def _element_frames(x, elements, slope_of, z_scale) -> np.ndarray:

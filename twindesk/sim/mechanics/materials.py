@@ -134,3 +134,50 @@ def law_for(material: Material):
     if isinstance(material, ElasticPlastic):
         return ElasticPlasticLaw(material)
     return SuperelasticLaw(material)
+
+
+class UnloadingBranchLaw:
+    """Path-independent nitinol law for the fast model: the superelastic unloading branch.
+
+    A deployed self-expanding frame acts on the tissue with its chronic outward force, i.e.
+    on the stress-strain branch followed when unloading from the crimped (transformed)
+    state. This law is that branch as a nonlinear elastic curve: martensite elastic line,
+    reverse plateau (as :class:`SuperelasticLaw`), austenite elastic line; stresses times
+    ``scale`` (the fast model's calibration factor).
+    """
+
+    n_state = 1
+
+    def __init__(self, material: Superelastic, scale: float = 1.0):
+        self._se = SuperelasticLaw(material)
+        self.scale = float(scale)
+        self.shear_modulus_mpa = self._se.shear_modulus_mpa * self.scale
+
+    def initial_state(self, shape) -> np.ndarray:
+        return np.zeros(tuple(shape) + (1,))
+
+    def update(self, eps: np.ndarray, state: np.ndarray):
+        se = self._se
+        e = np.abs(eps)
+        a = np.clip(se._solve(e, *se.rev), 0.0, 1.0)
+        mod = se._modulus(a)
+        sig = np.sign(eps) * mod * (e - se.el * a)
+        plateau = (a > 0) & (a < 1)
+        tangent = np.where(plateau, se._tangent(a, e, se.rev[1]), mod)
+        return self.scale * sig, self.scale * tangent, state
+
+
+class LinearElasticLaw:
+    """Linear elastic fibres (the fast model of a deployed balloon-expandable frame)."""
+
+    n_state = 1
+
+    def __init__(self, youngs_modulus_mpa: float, poisson_ratio: float):
+        self.e = float(youngs_modulus_mpa)
+        self.shear_modulus_mpa = self.e / (2 * (1 + poisson_ratio))
+
+    def initial_state(self, shape) -> np.ndarray:
+        return np.zeros(tuple(shape) + (1,))
+
+    def update(self, eps, state):
+        return self.e * eps, np.full_like(eps, self.e), state

@@ -80,19 +80,20 @@ class Evaluation:
 
 
 class _Assembler:
-    """Scatter of element blocks, node blocks and constraint blocks into a CSC pattern."""
+    """Scatter of dense blocks into a fixed CSC pattern.
 
-    def __init__(self, n_dof, elem_rows, elem_cols, n_nodes, groups):
+    ``groups`` holds ``(row_dofs (G, r), col_dofs (G, c))`` per block family; negative row
+    dofs are dropped (rows owned by rotated copies in the sector model).
+    """
+
+    def __init__(self, n_dof, groups):
         self.n_dof = n_dof
-        rows, cols = [elem_rows.ravel()], [elem_cols.ravel()]
-        node_d = 6 * np.arange(n_nodes)[:, None] + np.arange(3)
-        rows.append(np.repeat(node_d, 3, axis=1).ravel())
-        cols.append(np.tile(node_d, (1, 3)).ravel())
-        for nodes in groups:
-            d = (6 * np.asarray(nodes)[:, None] + np.arange(3)).ravel()
-            rows.append(np.repeat(d, len(d)))
-            cols.append(np.tile(d, len(d)))
-        sizes = [len(r) for r in rows]
+        rows, cols, sizes = [], [], []
+        for rd, cd in groups:
+            rd, cd = np.asarray(rd), np.asarray(cd)
+            rows.append(np.repeat(rd, cd.shape[1], axis=1).ravel())
+            cols.append(np.tile(cd, (1, rd.shape[1])).ravel())
+            sizes.append(rows[-1].size)
         rows, cols = np.concatenate(rows), np.concatenate(cols)
         keep = rows >= 0
         pat = sp.csc_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])),
@@ -103,7 +104,7 @@ class _Assembler:
         col_of = np.repeat(np.arange(n_dof), np.diff(pat.indptr)).astype(np.int64)
         keys = col_of * n_dof + pat.indices
         pos = np.searchsorted(keys, cols.astype(np.int64) * n_dof + np.maximum(rows, 0))
-        pos[~keep] = self.nnz                      # discarded rows go to a dump slot
+        pos[~keep] = self.nnz                      # dropped rows go to a dump slot
         bounds = np.cumsum([0] + sizes)
         self.maps = [pos[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -112,6 +113,38 @@ class _Assembler:
         for idx, values in parts:
             data += np.bincount(self.maps[idx], values.ravel(), minlength=self.nnz + 1)
         return sp.csc_matrix((data[:-1], self.indices, self.indptr), shape=(self.n_dof,) * 2)
+
+
+def _sample_dofs(mesh: FrameMesh, node_pos=None) -> np.ndarray:
+    """Translational dofs (P, 6) of the two nodes of every contact sample."""
+    a, b = mesh.sample_a, mesh.sample_b
+    if node_pos is not None:
+        a, b = node_pos[a], node_pos[b]
+    return np.concatenate([6 * a[:, None] + np.arange(3), 6 * b[:, None] + np.arange(3)], 1)
+
+
+def wall_contacts(mesh: FrameMesh, walls, x_full: np.ndarray, offset_mm: float,
+                  smoothing_mm: float):
+    """Contact of all samples with all walls: per-wall results (at the samples), node
+    forces (n, 3) and the samples' 6 × 6 stiffness blocks (P, 6, 6)."""
+    s = mesh.sample_s[:, None]
+    pts = (1 - s) * x_full[mesh.sample_a] + s * x_full[mesh.sample_b]
+    n_pts = len(pts)
+    kp = np.zeros((n_pts, 3, 3))
+    fp = np.zeros((n_pts, 3))
+    results = {}
+    for wall in walls:
+        res = wall.contact(pts, mesh.sample_area_mm2, offset_mm, smoothing_mm)
+        res.points = pts
+        results[wall.name] = res
+        fp += res.force
+        kp += res.stiffness
+    w = np.column_stack([1 - mesh.sample_s, mesh.sample_s])
+    fn = np.zeros((len(x_full), 3))
+    np.add.at(fn, mesh.sample_a, w[:, :1] * fp)
+    np.add.at(fn, mesh.sample_b, w[:, 1:] * fp)
+    blocks = np.einsum("pi,pj,pab->piajb", w, w, kp).reshape(n_pts, 6, 6)
+    return results, fn, blocks
 
 
 class _NewtonSolver:
@@ -236,9 +269,12 @@ class FrameProblem(_NewtonSolver):
     def _assembler(self) -> _Assembler:
         key = tuple(tuple(c.nodes) for c in self.constraints)
         if key != self._asm_key:
-            self._asm = _Assembler(self.n_dof, np.repeat(self._edofs, 12, axis=1),
-                                   np.tile(self._edofs, (1, 12)), self.mesh.n_nodes,
-                                   [c.nodes for c in self.constraints])
+            sdofs = _sample_dofs(self.mesh)
+            groups = [(self._edofs, self._edofs), (sdofs, sdofs)]
+            for c in self.constraints:
+                d = (6 * np.asarray(c.nodes)[:, None] + np.arange(3)).reshape(1, -1)
+                groups.append((d, d))
+            self._asm = _Assembler(self.n_dof, groups)
             self._asm_key = key
         return self._asm
 
@@ -247,14 +283,11 @@ class FrameProblem(_NewtonSolver):
         asm = self._assembler()
         fe, ke, fibre, max_strain = self.net.evaluate(state.x, state.rot, state.fibre, tangent)
         r = np.bincount(self._edofs.ravel(), fe.ravel(), minlength=self.n_dof)
-        parts = [(0, ke)] if tangent else []
-        contacts, fc = {}, np.zeros((self.mesh.n_nodes, 3))
-        for wall in self.walls:
-            res = wall.contact(state.x, self.mesh.node_area_mm2, self.offset_mm,
-                               self.options.contact_smoothing_mm)
-            contacts[wall.name] = res
-            r.reshape(-1, 6)[:, :3] -= res.force
-            parts.append((1, res.stiffness))
+        contacts, fn, blocks = wall_contacts(self.mesh, self.walls, state.x, self.offset_mm,
+                                             self.options.contact_smoothing_mm)
+        r.reshape(-1, 6)[:, :3] -= fn
+        parts = [(0, ke), (1, blocks)] if tangent else []
+        fc = np.zeros((self.mesh.n_nodes, 3))
         for i, c in enumerate(self.constraints):
             np.add.at(fc, c.nodes, c.stiffness_n_per_mm * c.value(state.x) * c.weights)
             w = c.weights.ravel()
@@ -291,7 +324,11 @@ class CyclicProblem(_NewtonSolver):
         row_dofs = np.where(np.repeat(k == 0, 6, axis=1), dofs, -1)
         self._row_dofs, self._col_dofs = row_dofs, dofs
         self._col_rot = cm.rotations[np.repeat(k, 2, axis=1)]           # (m, 4, 3, 3)
-        self._area = mesh.node_area_mm2[cm.reps]
+        sk = cm.turns[np.column_stack([mesh.sample_a, mesh.sample_b])]  # (P, 2)
+        sdofs = _sample_dofs(mesh, cm.rep_pos)
+        self._sample_rows = np.where(np.repeat(sk == 0, 3, axis=1), sdofs, -1)
+        self._sample_cols = sdofs
+        self._sample_rot = cm.rotations[sk]                              # (P, 2, 3, 3)
         inflow_rep = cm.rep_pos[mesh.inflow_ring[0]]
         x_in = mesh.nodes_mm[cm.reps[inflow_rep]]
         az = np.arctan2(x_in[1], x_in[0])
@@ -301,9 +338,11 @@ class CyclicProblem(_NewtonSolver):
             LinearConstraint(np.array([inflow_rep]),
                              np.array([[-np.sin(az), np.cos(az), 0.0]]), 0.0,
                              hold_stiffness_n_per_mm, "twist")]
-        self._asm = _Assembler(self.n_dof, np.repeat(row_dofs, 12, axis=1),
-                               np.tile(dofs, (1, 12)), cm.n_rep,
-                               [c.nodes for c in self.constraints])
+        groups = [(row_dofs, dofs), (self._sample_rows, self._sample_cols)]
+        for c in self.constraints:
+            d = (6 * np.asarray(c.nodes)[:, None] + np.arange(3)).reshape(1, -1)
+            groups.append((d, d))
+        self._asm = _Assembler(self.n_dof, groups)
 
     def initial_state(self) -> FrameState:
         cm = self.map
@@ -333,13 +372,14 @@ class CyclicProblem(_NewtonSolver):
             k4 = ke.reshape(len(ke), 12, 4, 3)
             k4 = np.einsum("eiaj,eajk->eiak", k4, self._col_rot)
             parts.append((0, k4.reshape(len(ke), 12, 12)))
-        contacts, fc = {}, np.zeros((self.map.n_rep, 3))
-        for wall in self.walls:
-            res = wall.contact(state.x, self._area, self.offset_mm,
-                               self.options.contact_smoothing_mm)
-            contacts[wall.name] = res
-            r.reshape(-1, 6)[:, :3] -= res.force
-            parts.append((1, res.stiffness))
+        contacts, fn, blocks = wall_contacts(self.mesh, self.walls, x_full, self.offset_mm,
+                                             self.options.contact_smoothing_mm)
+        r.reshape(-1, 6)[:, :3] -= fn[self.map.reps]
+        if tangent:
+            b4 = blocks.reshape(len(blocks), 6, 2, 3)
+            b4 = np.einsum("piaj,pajk->piak", b4, self._sample_rot)
+            parts.append((1, b4.reshape(len(blocks), 6, 6)))
+        fc = np.zeros((self.map.n_rep, 3))
         for i, c in enumerate(self.constraints):
             np.add.at(fc, c.nodes, c.stiffness_n_per_mm * c.value(state.x) * c.weights)
             w = c.weights.ravel()

@@ -80,14 +80,12 @@ class TriangleSurface:
         cross = np.cross(self._b - self._a, self._c - self._a)
         self.face_area = 0.5 * np.linalg.norm(cross, axis=1)
         self.face_normal = cross / np.maximum(2 * self.face_area, 1e-300)[:, None]
-        vn = np.zeros_like(self.points)
-        for k in range(3):
-            np.add.at(vn, self.faces[:, k], cross)        # area-weighted
+        nv = len(self.points)
+        flat = self.faces.ravel()
+        vn = np.column_stack([np.bincount(flat, np.repeat(cross[:, c], 3), minlength=nv)
+                              for c in range(3)])          # area-weighted
         self.vertex_normal = vn / np.maximum(np.linalg.norm(vn, axis=1), 1e-300)[:, None]
-        va = np.zeros(len(self.points))
-        for k in range(3):
-            np.add.at(va, self.faces[:, k], self.face_area / 3)
-        self.vertex_area = va
+        self.vertex_area = np.bincount(flat, np.repeat(self.face_area / 3, 3), minlength=nv)
         centroid = tri.mean(axis=1)
         self._radius = np.linalg.norm(tri - centroid[:, None], axis=2).max()
         self._tree = cKDTree(centroid)
@@ -169,12 +167,15 @@ class TriangleSurface:
         return sign * dist, grad, face, bary
 
     def vertex_values(self, face: np.ndarray, bary: np.ndarray, values: np.ndarray):
-        """Scatter per-point ``values`` (n, …) onto vertices with barycentric weights."""
-        out = np.zeros((len(self.points),) + values.shape[1:])
-        for k in range(3):
-            np.add.at(out, self.faces[face, k], bary[:, k].reshape(
-                (-1,) + (1,) * (values.ndim - 1)) * values)
-        return out
+        """Scatter per-point ``values`` (n,) or (n, c) onto vertices with barycentric
+        weights."""
+        values = np.asarray(values, float)
+        idx = self.faces[face].ravel()
+        cols = values.reshape(len(values), -1)
+        out = np.column_stack([np.bincount(idx, (bary * cols[:, c:c + 1]).ravel(),
+                                           minlength=len(self.points))
+                               for c in range(cols.shape[1])])
+        return out.reshape((len(self.points),) + values.shape[1:])
 
 
 class SmoothWallField:
@@ -201,8 +202,19 @@ class SmoothWallField:
         self.radius = float(support_mm)
         self._tree = cKDTree(self.p)
         sample = self.p[:: max(1, len(self.p) // 500)]
-        counts = [len(c) for c in self._tree.query_ball_point(sample, self.radius)]
-        self.k = int(min(len(self.p), 1.5 * max(counts) + 8))
+        counts = self._tree.query_ball_point(sample, self.radius, return_length=True)
+        self.k = int(min(len(self.p), 1.5 * np.max(counts) + 8))
+
+    def radially_scaled(self, scale: float) -> SmoothWallField:
+        """The field of the surface scaled by ``scale`` about the z axis (normals follow
+        the inverse-transpose map); same support and neighbour count."""
+        out = object.__new__(SmoothWallField)
+        out.surface, out.radius, out.k = self.surface, self.radius, self.k
+        out.p = self.p * np.array([scale, scale, 1.0])
+        n = self.n * np.array([1.0 / scale, 1.0 / scale, 1.0])
+        out.n = n / np.linalg.norm(n, axis=1, keepdims=True)
+        out._tree = cKDTree(out.p)
+        return out
 
     def evaluate(self, x: np.ndarray, active_within_mm: float = 1.0):
         """φ (m,), gradient (m, 3), Hessian (m, 3, 3) at points x (m, 3).

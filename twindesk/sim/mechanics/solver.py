@@ -172,8 +172,10 @@ class _NewtonSolver:
             if rnorm < tol and it > 1:
                 trial.fibre = ev.fibre
                 return trial, it, rnorm, ev
-            # diverging: give up early so the caller cuts the load step
+            # diverging or stalled: give up early so the caller cuts the load step
             if it >= 6 and rnorm > 2 * min(history[:-1]) and rnorm > history[0]:
+                return None, it, rnorm, ev
+            if it >= 12 and min(history[-8:]) > 0.5 * min(history[:-8]):
                 return None, it, rnorm, ev
             try:
                 du = splu(ev.tangent, permc_spec="MMD_AT_PLUS_A").solve(-ev.residual)
@@ -197,6 +199,7 @@ class _NewtonSolver:
         lam, dlam = 0.0, 1.0 / steps
         min_dlam = dlam / 512
         prev, prev_dlam = None, 0.0
+        use_predictor = True
         while lam < 1.0 - 1e-12:
             if cancel is not None:
                 cancel.check()
@@ -205,12 +208,15 @@ class _NewtonSolver:
             new = None
             # secant predictor from the previous step (keeps penalty contacts from
             # opening and closing in the first iteration), then the plain start
-            starts = [_extrapolate(prev, state, (target - lam) / prev_dlam)] if prev else []
-            for start in starts + [state]:
+            starts = ([_extrapolate(prev, state, (target - lam) / prev_dlam)]
+                      if prev is not None and use_predictor else [])
+            for k, start in enumerate(starts + [state]):
                 new, iters, rnorm, ev = self.newton(start)
                 stats.newton_iterations += iters
                 if new is not None:
                     break
+                if starts and k == 0:
+                    use_predictor = False      # e.g. plastic hinges: plain starts work
             if new is None:
                 stats.cutbacks += 1
                 dlam *= 0.5

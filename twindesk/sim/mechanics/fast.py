@@ -60,6 +60,12 @@ class FastCalibration:
         return float(np.max(np.abs(f[ok] - t[ok]) / t[ok])) if np.any(ok) else 0.0
 
 
+def fit_scale(model_n: np.ndarray, target_n: np.ndarray) -> float:
+    """Force scale α minimising Σ ((α m − t)/t)² (least squares in relative error)."""
+    r = np.asarray(model_n, float) / np.asarray(target_n, float)
+    return float(r.sum() / (r * r).sum())
+
+
 def cof_curve(crimped: CrimpedFrame, progress=None, cancel=None) -> np.ndarray:
     """Full model chronic outward force: release in a rigid cylinder opening from the
     crimped diameter to beyond nominal; rows (outer diameter mm, total radial force N)."""
@@ -134,8 +140,7 @@ class FastModel:
         if not np.any(ok) or np.any(unit[ok] <= 0):
             raise InputError("radial-force curve: no diameter below the frame's free size",
                              hint="give radial_force rows at diameters smaller than nominal")
-        ratio = unit[ok] / target[ok, 1]
-        scale = float(ratio.sum() / (ratio ** 2).sum())     # least squares in relative error
+        scale = fit_scale(unit[ok], target[ok, 1])
         cal = FastCalibration(scale, target, np.column_stack([target[:, 0], scale * unit]),
                               source, None)
         return cls(device, cal, options)

@@ -6,10 +6,13 @@ Definitions
   frame's cross-section in the annulus plane; ``waist`` is the cross-section at the
   heat-set waist's height fraction (self-expanding) or at mid-height (``nodal``
   level of balloon-expandable frames and occluders).
-* A cross-section is the polygon through the points where struts cross the plane (the
-  skirt follows the struts); its outer contour lies half a strut thickness outside.
-  Diameters are calipers of that outer contour: ``max``/``min`` over directions,
-  ``mean`` area-derived (2√(A/π)).
+* A cross-section is the set of points where struts cross the plane (crown nodes for the
+  inflow and outflow edges). Diameters are those of the least-squares ellipse through
+  them (direct fit of Fitzgibbon et al., IEEE TPAMI 1999;21:476, in the numerically
+  stable form of Halíř & Flusser, 1998), grown by the strut thickness to the outer
+  surface: ``max``/``min`` the axes, ``mean`` area-derived (2√(ab)), ``perimeter`` by
+  Ramanujan's formula — as frame diameters are read on CT. The polygon through the
+  points (the skirt follows the struts) gives the contour used for gaps and distances.
 * Eccentricity index ``1 − Dmin/Dmax`` as used for annulus and deployed-frame geometry
   in MSCT studies (e.g. Schultz et al., Eur Heart J 2010;31:849, who report Dmax/Dmin;
   and Achenbach et al., SCCT expert consensus, J Cardiovasc Comput Tomogr 2012;6:366).
@@ -61,9 +64,52 @@ class Section:
                 "eccentricity": self.eccentricity}
 
 
+def fit_ellipse(points_xy: np.ndarray):
+    """Centre (2,), semi-axes (a >= b) and major-axis angle of the least-squares ellipse
+    through 2D points, or None when the points do not determine one."""
+    p = np.asarray(points_xy, float)
+    if len(p) < 5:
+        return None
+    m = p.mean(axis=0)
+    scale = max(float(np.abs(p - m).max()), 1e-12)
+    x, y = ((p - m) / scale).T
+    d1 = np.column_stack([x * x, x * y, y * y])
+    d2 = np.column_stack([x, y, np.ones_like(x)])
+    s1, s2, s3 = d1.T @ d1, d1.T @ d2, d2.T @ d2
+    try:
+        t = -np.linalg.solve(s3, s2.T)
+    except np.linalg.LinAlgError:
+        return None
+    mm = s1 + s2 @ t
+    mm = np.array([mm[2] / 2, -mm[1], mm[0] / 2])
+    w, v = np.linalg.eig(mm)
+    v = np.real(v)
+    cond = 4 * v[0] * v[2] - v[1] ** 2
+    if not np.any(cond > 0):
+        return None
+    a1 = v[:, np.argmax(cond > 0)]
+    A, B, C = a1
+    D, E, F = t @ a1
+    den = 4 * A * C - B * B
+    if abs(den) < 1e-14:
+        return None
+    x0 = (B * E - 2 * C * D) / den
+    y0 = (B * D - 2 * A * E) / den
+    fc = A * x0 * x0 + B * x0 * y0 + C * y0 * y0 + D * x0 + E * y0 + F
+    lam, vec = np.linalg.eigh(np.array([[A, B / 2], [B / 2, C]]))
+    if fc == 0 or np.any(-fc / lam <= 0):
+        return None
+    semi = np.sqrt(-fc / lam) * scale
+    k = int(np.argmax(semi))
+    angle = float(np.arctan2(vec[1, k], vec[0, k]))
+    centre = m + scale * np.array([x0, y0])
+    return centre, float(semi.max()), float(semi.min()), angle
+
+
 def _polygon_section(points_xy: np.ndarray, z: float, outer_mm: float,
                      n_angles: int = 360) -> Section:
-    c = points_xy.mean(axis=0)
+    fit = fit_ellipse(points_xy)
+    c = fit[0] if fit is not None else points_xy.mean(axis=0)
     d = points_xy - c
     ang = np.arctan2(d[:, 1], d[:, 0])
     order = np.argsort(ang)
@@ -81,13 +127,14 @@ def _polygon_section(points_xy: np.ndarray, z: float, outer_mm: float,
     den = u[:, 0] * e[:, 1] - u[:, 1] * e[:, 0]
     t = (p0[:, 0] * e[:, 1] - p0[:, 1] * e[:, 0]) / np.where(np.abs(den) < 1e-12, 1e-12, den)
     r = np.abs(t) + outer_mm
-    half = n_angles // 2
-    diam = r[:half] + r[half:]
-    x, y = r * np.cos(theta), r * np.sin(theta)
-    area = 0.5 * np.abs(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-    perim = float(np.sum(np.hypot(np.diff(np.append(x, x[0])), np.diff(np.append(y, y[0])))))
-    return Section(float(z), c, theta, r, float(diam.min()), float(diam.max()),
-                   float(2 * np.sqrt(area / np.pi)), perim)
+    if fit is not None:
+        a, b = fit[1] + outer_mm, fit[2] + outer_mm
+    else:
+        a = b = float(np.mean(rad)) + outer_mm
+    h = ((a - b) / (a + b)) ** 2
+    perim = np.pi * (a + b) * (1 + 3 * h / (10 + np.sqrt(4 - 3 * h)))
+    return Section(float(z), c, theta, r, float(2 * b), float(2 * a), float(2 * np.sqrt(a * b)),
+                   float(perim))
 
 
 def section_at(df: DeployedFrame, z_mm: float) -> Section | None:
@@ -154,7 +201,7 @@ def level_report(df: DeployedFrame) -> dict[str, dict | None]:
         nominal = nominal_outer_diameter_mm(df, frac)
         row = sec.as_dict()
         row["nominal_mm"] = nominal
-        row["expansion_pct"] = 100.0 * sec.d_mean_mm / nominal
+        row["expansion_pct"] = float(100.0 * sec.d_mean_mm / nominal)
         out[name] = row
     return out
 

@@ -209,29 +209,43 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
         cur = prob.run_stage(cur, opener(r_end, r_start), opts.release_steps, stats,
                              record_full, cancel, rep.sub(0.75, 0.85), "deflate")
     prob.walls = list(walls)
-    lateral = [c for c in cons if c.name.startswith("centre")]
-    k_lat = opts.catheter_stiffness_n_per_mm
-
-    def unhook(lam):
-        for c in lateral:
-            c.stiffness_n_per_mm = k_lat * (1 - lam)
-
-    cur = prob.run_stage(cur, unhook, 2, stats, None, cancel, rep.sub(0.85, 0.95), "detach")
-    prob.constraints = [c for c in cons if not c.name.startswith("centre")]
-    # implant depth is defined at the non-coronary inflow crown: shift the hold until it
-    # sits at z = 0 (the hold acts on the inflow ring's mean height)
-    axial = next(c for c in prob.constraints if c.name == "axial")
-    for _ in range(4):
-        dz = float(cur.x[nc_node, 2])
-        if abs(dz) < 0.02:
-            break
-        z0 = axial.target
-        cur = prob.run_stage(cur, lambda lam, z0=z0, dz=dz: setattr(axial, "target",
-                             z0 - lam * dz), 1, stats, None, cancel, None, "depth")
+    cur = settle(prob, cur, nc_node, stats, cancel, rep.sub(0.85, 1.0))
     ev = prob.evaluate(cur)
     hold = _hold_reaction(prob, cur)
     return _finish(mesh, cur, ev.contacts, stats, curve, balloon, r_end, t, hold, ev,
                    symmetric=False)
+
+
+CATHETER_RESIDUAL = 0.02       # fraction of the centring spring left after detaching
+
+
+def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStats,
+           cancel=None, progress=None) -> FrameState:
+    """Detach the catheter's centring springs and set the implant depth.
+
+    The centring springs are relaxed to ``CATHETER_RESIDUAL`` of their stiffness (0.02
+    N/mm by default: a millimetre of shift costs 0.02 N against wall forces of newtons,
+    and it keeps a frame that touches the wall only at one end from tilting freely).
+    Depth is defined at the non-coronary inflow crown, while the hold acts on the inflow
+    ring's mean height: the hold is shifted until that crown sits at z = 0.
+    """
+    lateral = [c for c in prob.constraints if c.name.startswith("centre")]
+    k0 = [c.stiffness_n_per_mm for c in lateral]
+
+    def unhook(lam):
+        for c, k in zip(lateral, k0):
+            c.stiffness_n_per_mm = k * (1 - lam * (1 - CATHETER_RESIDUAL))
+
+    state = prob.run_stage(state, unhook, 2, stats, None, cancel, progress, "detach")
+    axial = next(c for c in prob.constraints if c.name == "axial")
+    for _ in range(4):
+        dz = float(state.x[nc_node, 2])
+        if abs(dz) < 0.02:
+            break
+        z0 = axial.target
+        state = prob.run_stage(state, lambda lam, z0=z0, dz=dz: setattr(
+            axial, "target", z0 - lam * dz), 1, stats, None, cancel, None, "depth")
+    return state
 
 
 def _tool_radius_for(clearance, tool_outer):
@@ -268,7 +282,7 @@ def _catheter(mesh: FrameMesh, x: np.ndarray, k_lateral: float) -> list[LinearCo
 
 
 def _hold_reaction(prob, state) -> np.ndarray:
-    """Total force the catheter constraints exert on the frame (N, frame axes)."""
+    """Total force the catheter (hold and residual centring) exerts on the frame (N)."""
     total = np.zeros(3)
     for c in prob.constraints:
         total -= c.stiffness_n_per_mm * c.value(state.x) * c.weights.sum(axis=0)

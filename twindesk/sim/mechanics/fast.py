@@ -33,7 +33,7 @@ from twindesk.sim.mechanics.contact import CylinderWall, Wall
 from twindesk.sim.mechanics.deploy import (HOLD_N_PER_MM, RIGID_N_PER_MM3, CrimpedFrame,
                                            FullResult, _catheter, _finish, _hold_reaction,
                                            _nc_crown, _total_radial, crimp, deploy_full,
-                                           outer_radius)
+                                           outer_radius, settle)
 from twindesk.sim.mechanics.frame import FrameMesh, Profile, build_frame
 from twindesk.sim.mechanics.materials import LinearElasticLaw, UnloadingBranchLaw
 from twindesk.sim.mechanics.params import Device, SolverOptions, Superelastic
@@ -194,24 +194,7 @@ class FastModel:
                                    "lumen closing")
         finally:
             close(1.0)
-        lateral = [c for c in cons if c.name.startswith("centre")]
-        k_lat = opts.catheter_stiffness_n_per_mm
-
-        def unhook(lam):
-            for c in lateral:
-                c.stiffness_n_per_mm = k_lat * (1 - lam)
-
-        state = prob.run_stage(state, unhook, 2, stats, None, cancel, None, "detach")
-        prob.constraints = [c for c in cons if not c.name.startswith("centre")]
-        axial = next(c for c in prob.constraints if c.name == "axial")
-        nc_node = _nc_crown(mesh, nc_azimuth_rad)
-        for _ in range(4):
-            dz = float(state.x[nc_node, 2])
-            if abs(dz) < 0.02:
-                break
-            z0 = axial.target
-            state = prob.run_stage(state, lambda lam, z0=z0, dz=dz: setattr(
-                axial, "target", z0 - lam * dz), 1, stats, None, cancel, None, "depth")
+        state = settle(prob, state, _nc_crown(mesh, nc_azimuth_rad), stats, cancel)
         ev = prob.evaluate(state)
         return _finish(mesh, state, ev.contacts, stats, [], False, 0.0, mesh.thickness_mm,
                        _hold_reaction(prob, state), ev, symmetric=False)

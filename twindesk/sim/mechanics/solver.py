@@ -173,7 +173,7 @@ class _NewtonSolver:
                 trial.fibre = ev.fibre
                 return trial, it, rnorm, ev
             # diverging or stalled: give up early so the caller cuts the load step
-            if it >= 6 and rnorm > 2 * min(history[:-1]) and rnorm > history[0]:
+            if it >= 8 and rnorm > 10 * max(history[0], min(history[:-1])):
                 return None, it, rnorm, ev
             if it >= 12 and min(history[-8:]) > 0.5 * min(history[:-8]):
                 return None, it, rnorm, ev

@@ -20,7 +20,6 @@ import json
 import statistics
 import time
 
-import numpy as np
 from scipy.sparse.linalg import splu
 
 from twindesk.sim.mechanics import api, generic
@@ -49,8 +48,7 @@ def raw_factorisation_seconds(df, device, repeat: int) -> float:
     """Median time of one SuperLU factorisation + solve of the deployed tangent."""
     crimped = api.crimped_frame(device, api.FULL_OPTIONS)
     prob = FrameProblem(crimped.mesh, device.material, api.FULL_OPTIONS)
-    state = FrameState(df.nodes_frame_mm.copy(), np.tile(np.eye(3), (len(df.nodes_frame_mm), 1,
-                                                                     1)),
+    state = FrameState(df.nodes_frame_mm.copy(), df.node_rotations.copy(),
                        prob.net.initial_state())
     ev = prob.evaluate(state)
     times = []

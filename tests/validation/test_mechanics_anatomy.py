@@ -82,7 +82,8 @@ def test_release_in_elliptical_tube_takes_the_tube_eccentricity():
         assert abs(levels[name]["eccentricity"] - tube_ecc) < 0.02, name
         assert abs(levels[name]["max_mm"] - d_max) < 0.15
     # and in the middle of a cell row (between lattice levels)
-    z_mid = 0.5 * (df.nodes_frame_mm[df.ring(1), 2].mean() + df.nodes_frame_mm[df.ring(2), 2].mean())
+    x = df.nodes_frame_mm
+    z_mid = 0.5 * (x[df.ring(1), 2].mean() + x[df.ring(2), 2].mean())
     assert abs(section_at(df, z_mid).eccentricity - tube_ecc) < 0.02
 
 

@@ -145,20 +145,19 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
         r_start = float(np.hypot(x_now[:, 0], x_now[:, 1]).min()) - 0.5 * t
         r_end = 0.5 * device.size.nominal_diameter_mm - t
         tool = CylinderWall(r_start, False, RIGID_N_PER_MM3, "balloon")
-        tool_outer = (lambda r: r + t)                     # frame outer radius on the tool
+        outer_offset = t                       # frame outer radius = balloon radius + t
     else:
         r_start = 0.5 * device.frame.crimped_diameter_mm
         r_end = nominal_outer + 0.5
         tool = CylinderWall(r_start, True, RIGID_N_PER_MM3, "capsule")
-        tool_outer = (lambda r: r)
+        outer_offset = 0.0
 
     # the symmetric part of the opening: the frame cannot touch the tissue yet
-    r_sym = r_end if symmetric else min(r_end, max(r_start, _tool_radius_for(
-        clearance, tool_outer)))
+    r_sym = r_end if symmetric else min(r_end, max(r_start, clearance - outer_offset))
     tool_name = tool.name
 
     def record_sym(lam, st, ev):
-        curve.append((2 * tool_outer(tool.radius_mm), _total_radial(ev, tool_name)))
+        curve.append((2 * (tool.radius_mm + outer_offset), _total_radial(ev, tool_name)))
 
     def opener(a, b):
         def setter(lam):
@@ -172,8 +171,6 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
         state = sector.run_stage(state, opener(r_start, r_sym), steps, stats, record_sym,
                                  cancel, rep.sub(0.0, 0.4), "open (symmetric)")
     if symmetric:
-        full_state = None
-        prob = sector
         cur = state
         if r_sym < r_end:
             cur = sector.run_stage(cur, opener(r_sym, r_end), opts.release_steps, stats,
@@ -201,7 +198,7 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
     prob.walls = [tool] + list(walls)
 
     def record_full(lam, st, ev):
-        curve.append((2 * tool_outer(tool.radius_mm), _total_radial(ev, tool_name)))
+        curve.append((2 * (tool.radius_mm + outer_offset), _total_radial(ev, tool_name)))
 
     cur = prob.run_stage(full_state, opener(r_sym, r_end), opts.release_steps, stats,
                          record_full, cancel, rep.sub(0.4, 0.75), "open")
@@ -246,11 +243,6 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
         state = prob.run_stage(state, lambda lam, z0=z0, dz=dz: setattr(
             axial, "target", z0 - lam * dz), 1, stats, None, cancel, None, "depth")
     return state
-
-
-def _tool_radius_for(clearance, tool_outer):
-    """Tool radius at which the frame's outer radius reaches ``clearance``."""
-    return clearance - (tool_outer(0.0))
 
 
 def _nc_crown(mesh: FrameMesh, azimuth: float) -> int:

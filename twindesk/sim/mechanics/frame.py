@@ -23,7 +23,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from twindesk.errors import InputError
-from twindesk.sim.mechanics.params import Device, FrameSize, FrameSpec, OccluderSize
+from twindesk.sim.mechanics.params import Device, FrameSpec, OccluderSize
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ def build_frame(device: Device, elements_per_strut: int = 4,
         if np.any(strut_len <= chord_c):
             raise InputError("frame: crimped diameter too large for the cell geometry")
         z_ref = np.concatenate([[0.0], np.cumsum(np.sqrt(strut_len ** 2 - chord_c ** 2))])
-        r_of = (lambda z, rc=rc: np.full_like(np.asarray(z, float), rc))
-        slope_of = (lambda z: np.zeros_like(np.asarray(z, float)))
+        cylinder = Profile((0.0, 1.0), (rc, rc))
+        r_of, slope_of = cylinder.radius, cylinder.slope
         z_scale = z_ref[-1] / nominal.height_mm
         r_ref = np.full(levels, rc)
     else:

@@ -75,6 +75,7 @@ class DeployedFrame:
     hold_force_frame_n: np.ndarray     # (3,) catheter reaction (axial = migration tendency)
     convergence: dict
     curves: dict = field(default_factory=dict)
+    node_rotations: np.ndarray | None = None   # (n, 3, 3) frame coords, for restarts
 
     @property
     def nodes_lps_mm(self) -> np.ndarray:
@@ -130,4 +131,4 @@ def from_result(model: str, device: Device, placement: Placement | None,
         sample_points_frame_mm=pts, sample_area_mm2=mesh.sample_area_mm2.copy(),
         tissue_force_on_frame_n=force, tissue_frame=tissue_frame,
         hold_force_frame_n=np.asarray(res.hold_force_n, float), convergence=conv,
-        curves={"release": res.release_curve})
+        curves={"release": res.release_curve}, node_rotations=res.state.rot.copy())

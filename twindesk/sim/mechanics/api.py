@@ -128,6 +128,18 @@ def report(df: DeployedFrame, points_lps_mm: dict[str, np.ndarray] | None = None
     return out
 
 
+def pressure_map_polydata(df: DeployedFrame, pressure_mpa: np.ndarray | None = None):
+    """The tissue surface in LPS with point data ``contact_pressure_kpa`` (for the VTP
+    artefact and the 3D view)."""
+    if df.tissue_frame is None:
+        raise InputError("this deployment has no tissue surface")
+    p = metrics.tissue_pressure(df) if pressure_mpa is None else pressure_mpa
+    surf = TriangleSurface(df.transform.to_lps(df.tissue_frame.points), df.tissue_frame.faces)
+    poly = surf.to_polydata()
+    poly.point_data["contact_pressure_kpa"] = 1e3 * np.asarray(p, float)
+    return poly
+
+
 def scalar_metrics(rep: dict) -> dict[str, float]:
     """Flatten the numeric leaves of a :func:`report` (for intervals)."""
     flat = {}

@@ -29,6 +29,7 @@ Definitions
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,8 +275,14 @@ def _tissue_rays(surf, z, center, theta):
     t = (a[None, :, 0] * e[None, :, 1] - a[None, :, 1] * e[None, :, 0]) / den
     v = (a[None, :, 0] * u[:, None, 1] - a[None, :, 1] * u[:, None, 0]) / den
     ok = (t > 0) & (v >= 0) & (v <= 1)
-    with np.errstate(invalid="ignore"):
-        return np.nanmin(np.where(ok, t, np.nan), axis=1)
+    return _nanmin(np.where(ok, t, np.nan), axis=1)
+
+
+def _nanmin(a, axis):
+    """``np.nanmin`` that returns NaN for all-NaN slices without a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmin(a, axis=axis)
 
 
 def paravalvular_gap(df: DeployedFrame, band_mm: float = 2.0, threshold_mm: float = 1.0,
@@ -295,12 +302,14 @@ def paravalvular_gap(df: DeployedFrame, band_mm: float = 2.0, threshold_mm: floa
         r_t = _tissue_rays(surf, z0 + dz, sec0.center_mm, theta)
         r_f = np.interp(theta, sec.angles_rad, sec.radius_mm, period=2 * np.pi)
         gaps.append(r_t - r_f)
-    gap_min = np.nanmin(np.vstack(gaps), axis=0)
+    gap_min = _nanmin(np.vstack(gaps), axis=0)
     r_t0 = _tissue_rays(surf, z0, sec0.center_mm, theta)
     leak = gap_min > threshold_mm
     dth = 2 * np.pi / len(theta)
     area = float(np.sum(0.5 * (r_t0[leak] ** 2 - sec0.radius_mm[leak] ** 2)) * dth)
-    return {"area_mm2": area, "max_gap_mm": float(np.nanmax(gap_min)),
+    finite = np.isfinite(gap_min)
+    return {"area_mm2": area,
+            "max_gap_mm": float(gap_min[finite].max()) if np.any(finite) else None,
             "arc_deg": float(np.degrees(leak.sum() * dth))}
 
 

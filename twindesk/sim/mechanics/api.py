@@ -91,7 +91,8 @@ def place(device: Device, tissue, placement: Placement, *,
     rep = ProgressReporter(progress, cancel=cancel)
     surf = as_surface(tissue).oriented_outward(placement.axis_point_lps_mm)
     transform = FrameTransform.from_placement(placement)
-    surf_frame = TriangleSurface(transform.to_frame(surf.points), surf.faces)
+    surf_frame = _around_device(TriangleSurface(transform.to_frame(surf.points), surf.faces),
+                                device)
     wall = SurfaceWall(surf_frame, tissue_model.foundation_stiffness_n_per_mm3,
                        vertex_stiffness_scale, "tissue")
     nc_az = placement.noncoronary_azimuth_rad() - np.radians(placement.rotation_deg)
@@ -109,6 +110,23 @@ def place(device: Device, tissue, placement: Placement, *,
                       surf_frame, time.perf_counter() - t0)
     rep(1.0, "deployed")
     return out
+
+
+def _around_device(surf: TriangleSurface, device: Device, margin_mm: float = 15.0):
+    """Only the wall within reach of the frame: a cylinder of twice the nominal radius
+    (+ margin) around the axis, from below the inflow to above the crimped frame's
+    height (large segmentation surfaces — whole blood pools — stay cheap)."""
+    from twindesk.sim.mechanics.frame import nominal_profile
+
+    prof = nominal_profile(device)
+    z = np.linspace(0.0, prof.height_mm, 50)
+    r_max = 2.0 * float(prof.radius(z).max()) + margin_mm
+    tri = surf.points[surf.faces]
+    r = np.hypot(tri[..., 0], tri[..., 1]).min(axis=1)
+    zt = tri[..., 2]
+    keep = (r < r_max) & (zt.max(axis=1) > -margin_mm) & (
+        zt.min(axis=1) < 1.6 * prof.height_mm + margin_mm)
+    return surf.cropped(keep) if not np.all(keep) else surf
 
 
 def report(df: DeployedFrame, points_lps_mm: dict[str, np.ndarray] | None = None) -> dict:

@@ -86,3 +86,18 @@ def test_records_map_one_to_one_from_library_tables():
     assert occ.size_mm == 27
     with pytest.raises(InputError, match="FrameSpec"):
         record_from_dict(FrameSpec, {"rows_of_cells": 5})
+
+
+def test_fast_calibration_is_cached_on_disk():
+    from twindesk.paths import user_cache_dir
+    from twindesk.sim.mechanics import api
+
+    device = generic.be_frame(23.0)
+    api.fast_model.cache_clear()
+    first = api.fast_model(device)
+    files = list((user_cache_dir() / "mechanics").glob("*.json"))
+    assert len(files) == 1
+    api.fast_model.cache_clear()
+    again = api.fast_model(device)
+    assert again.calibration.reference_profile == first.calibration.reference_profile
+    assert np.allclose(again.mesh.nodes_mm, first.mesh.nodes_mm)

@@ -12,6 +12,8 @@ options, so they are cached in memory (the GUI drags the fast model repeatedly).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -19,11 +21,13 @@ from functools import lru_cache
 import numpy as np
 
 from twindesk.errors import InputError
+from twindesk.io.atomic import atomic_write_bytes
+from twindesk.paths import user_cache_dir
 from twindesk.jobs.core import CancelToken, ProgressReporter
 from twindesk.sim.mechanics import metrics
 from twindesk.sim.mechanics.contact import SurfaceWall
 from twindesk.sim.mechanics.deploy import CrimpedFrame, _nc_crown, crimp, deploy_full
-from twindesk.sim.mechanics.fast import FAST_OPTIONS, FastModel
+from twindesk.sim.mechanics.fast import FAST_OPTIONS, FastCalibration, FastModel
 from twindesk.sim.mechanics.params import (Device, Placement, SolverOptions, TissueModel)
 from twindesk.sim.mechanics.results import DeployedFrame, FrameTransform, from_result
 from twindesk.sim.mechanics.surface import TriangleSurface
@@ -37,15 +41,34 @@ def crimped_frame(device: Device, options: SolverOptions = FULL_OPTIONS) -> Crim
     return crimp(device, options)
 
 
+CALIBRATION_VERSION = 1      # bump when the mechanics change what a calibration means
+
+
 @lru_cache(maxsize=32)
 def fast_model(device: Device, options: SolverOptions = FULL_OPTIONS) -> FastModel:
-    """The reduced model of a device (cached), fitted to the library's bench radial-force
-    curve when the size has one, otherwise to the full model's."""
+    """The reduced model of a device, fitted to the library's bench radial-force curve
+    when the size has one, otherwise to the full model's. Calibrations are cached in
+    memory and in the user cache folder (``mechanics/<hash>.json``), so a size sweep
+    pays them once per device size and machine."""
+    key = hashlib.sha256(repr((CALIBRATION_VERSION, device, options,
+                               FAST_OPTIONS)).encode()).hexdigest()[:24]
+    path = user_cache_dir() / "mechanics" / f"{key}.json"
+    try:
+        cal = FastCalibration.from_json(json.loads(path.read_text()))
+        return FastModel(device, cal, FAST_OPTIONS)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass                                  # absent or unreadable: calibrate again
     bench = getattr(device.size, "radial_force", ())
     curve = np.array([[d, cof] for d, cof, _ in bench]) if bench else None
     crimped = None if curve is not None else crimped_frame(device, options)
-    return FastModel.calibrate(device, curve, full_options=options, crimped=crimped,
-                               options=FAST_OPTIONS)
+    model = FastModel.calibrate(device, curve, full_options=options, crimped=crimped,
+                                options=FAST_OPTIONS)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(model.calibration.to_json()).encode())
+    except OSError:
+        pass                                  # a read-only cache only costs time
+    return model
 
 
 def as_surface(tissue) -> TriangleSurface:

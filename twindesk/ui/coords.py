@@ -141,6 +141,7 @@ class ViewMapping:
 
 #: Camera presets of the 3D view: (direction from focal point to camera, view-up), LPS.
 CAMERA_PRESETS = {
+    "oblique": ((-0.55, -0.75, 0.37), (0.0, 0.0, 1.0)),  # from anterior-right-superior
     "anterior": ((0.0, -1.0, 0.0), (0.0, 0.0, 1.0)),
     "posterior": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
     "left": ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),

@@ -1,0 +1,154 @@
+"""The 3D view (pyvistaqt): segmented surfaces, the three MPR planes in place, and an
+orientation marker. World coordinates are LPS millimetres (:mod:`twindesk.ui.coords`)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from twindesk.imaging.reslice import STANDARD_PLANES, standard_slice
+from twindesk.ui.coords import AXIS_LABELS_3D, camera_preset
+from twindesk.ui.state import ViewerState
+
+RENDER_INTERVAL_MS = 30  # coalesce crosshair moves into at most ~33 renders per second
+
+
+class View3D(QWidget):
+    """3D view of the shared state. Call :meth:`close_plotter` before the widget dies."""
+
+    def __init__(self, state: ViewerState, parent: QWidget | None = None):
+        super().__init__(parent)
+        from pyvistaqt import QtInteractor
+
+        self.setObjectName("view_3d")
+        self.state = state
+        self.show_slices = True
+        self.plotter = QtInteractor(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plotter)
+        self.plotter.set_background("#15171c", top="#3b4150")
+        self.plotter.add_axes(xlabel=AXIS_LABELS_3D[0], ylabel=AXIS_LABELS_3D[1],
+                              zlabel=AXIS_LABELS_3D[2], line_width=3)
+        self._grids: dict[str, object] = {}
+        self._surface_actors: dict[str, object] = {}
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render_now)
+        state.volume_changed.connect(self._volume_changed)
+        state.cursor_changed.connect(self._update_slices)
+        state.display_changed.connect(self._update_window)
+        state.surfaces_changed.connect(self._update_surfaces)
+
+    # --------------------------------------------------------------- slices
+    def _volume_changed(self) -> None:
+        for kind in list(self._grids):
+            self.plotter.remove_actor(f"slice_{kind}", render=False)
+        self._grids = {}
+        if self.state.has_volume:
+            self._update_slices(initial=True)
+            self.reset_camera("oblique")
+        self.request_render()
+
+    def _slice_grid(self, kind: str):
+        import pyvista as pv
+
+        s = self.state
+        img = standard_slice(s.volume, s.geometry, kind, s.cursor_lps)
+        rows, cols = img.pixels.shape
+        r, c = np.mgrid[0:rows, 0:cols]
+        pts = (img.origin_lps_mm + c.reshape(-1, 1) * img.col_step_lps_mm
+               + r.reshape(-1, 1) * img.row_step_lps_mm)
+        values = img.pixels.reshape(-1).astype(np.float32)
+        grid = self._grids.get(kind)
+        if grid is None or grid.n_points != len(pts):
+            grid = pv.StructuredGrid()
+            grid.points = pts
+            grid.dimensions = (cols, rows, 1)
+            grid.point_data["HU"] = values
+            return grid, True
+        grid.points = pts
+        grid.point_data["HU"] = values
+        return grid, False
+
+    def _update_slices(self, initial: bool = False) -> None:
+        if not self.state.has_volume or not self.show_slices:
+            return
+        clim = self._clim()
+        for kind in STANDARD_PLANES:
+            grid, new = self._slice_grid(kind)
+            if new:
+                self._grids[kind] = grid
+                self.plotter.add_mesh(grid, scalars="HU", cmap="gray", clim=clim,
+                                      show_scalar_bar=False, lighting=False,
+                                      name=f"slice_{kind}", render=False)
+        self.request_render()
+
+    def _clim(self) -> tuple[float, float]:
+        s = self.state
+        return (s.window_level_hu - s.window_width_hu / 2, s.window_level_hu + s.window_width_hu / 2)
+
+    def _update_window(self) -> None:
+        clim = self._clim()
+        for kind in self._grids:
+            actor = self.plotter.actors.get(f"slice_{kind}")
+            if actor is not None:
+                actor.mapper.scalar_range = clim
+        self.request_render()
+
+    def set_slices_visible(self, visible: bool) -> None:
+        self.show_slices = bool(visible)
+        for kind in STANDARD_PLANES:
+            actor = self.plotter.actors.get(f"slice_{kind}")
+            if actor is not None:
+                actor.SetVisibility(self.show_slices)
+        if self.show_slices:
+            self._update_slices()
+        self.request_render()
+
+    # ------------------------------------------------------------- surfaces
+    def _update_surfaces(self) -> None:
+        surfaces = self.state.surfaces
+        for name in list(self._surface_actors):
+            if name not in surfaces or self._surface_actors[name][0] is not surfaces[name].mesh:
+                self.plotter.remove_actor(self._surface_actors.pop(name)[1], render=False)
+        for name, surf in surfaces.items():
+            if name not in self._surface_actors:
+                actor = self.plotter.add_mesh(surf.mesh, color=[v / 255 for v in surf.color],
+                                              smooth_shading=True, specular=0.3,
+                                              name=f"surface:{name}", render=False)
+                self._surface_actors[name] = (surf.mesh, actor)
+            self._surface_actors[name][1].SetVisibility(surf.visible)
+        self.request_render()
+
+    # --------------------------------------------------------------- camera
+    def reset_camera(self, side: str = "oblique") -> None:
+        """Look at the whole volume from the named side (:data:`CAMERA_PRESETS`)."""
+        g = self.state.geometry
+        if g is None:
+            return
+        corners = g.corners_lps()
+        diag = float(np.linalg.norm(corners.max(0) - corners.min(0)))
+        self.plotter.camera_position = camera_preset(side, g.center_lps(), 2.0 * diag)
+        self.plotter.reset_camera(bounds=(*np.ravel(np.stack([corners.min(0), corners.max(0)]).T),))
+        self.request_render()
+
+    def request_render(self) -> None:
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _render_now(self) -> None:
+        if self.plotter is not None and not getattr(self.plotter, "_closed", False):
+            self.plotter.render()
+
+    def render_now(self) -> None:
+        """Render immediately (screenshots, tests)."""
+        self._render_timer.stop()
+        self._render_now()
+
+    def close_plotter(self) -> None:
+        self._render_timer.stop()
+        if self.plotter is not None:
+            self.plotter.close()

@@ -93,6 +93,8 @@ def render_case(case: Path, view: str, out: Path, size: tuple[int, int],
                 from twindesk.ui.views.view3d import View3D
 
                 v3 = View3D(window.state)
+                # surfaces when the case has any (the MPR planes would hide them)
+                v3.show_slices = not window.state.surfaces
                 v3.resize(*size)
                 v3.show()
                 v3._volume_changed()

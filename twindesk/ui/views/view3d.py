@@ -130,9 +130,14 @@ class View3D(QWidget):
         if g is None:
             return
         corners = g.corners_lps()
-        diag = float(np.linalg.norm(corners.max(0) - corners.min(0)))
-        self.plotter.camera_position = camera_preset(side, g.center_lps(), 2.0 * diag)
-        self.plotter.reset_camera(bounds=(*np.ravel(np.stack([corners.min(0), corners.max(0)]).T),))
+        visible = [s.mesh for s in self.state.surfaces.values() if s.visible]
+        if visible and not self.show_slices:  # frame the surfaces, not the whole scan
+            b = np.array([m.bounds for m in visible]).reshape(-1, 3, 2)
+            corners = np.stack([b[:, :, 0].min(0), b[:, :, 1].max(0)])
+        lo, hi = corners.min(0), corners.max(0)
+        diag = float(np.linalg.norm(hi - lo))
+        self.plotter.camera_position = camera_preset(side, (lo + hi) / 2, 2.0 * diag)
+        self.plotter.reset_camera(bounds=tuple(np.ravel(np.stack([lo, hi]).T)))
         self.request_render()
 
     def request_render(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twindesk.errors import InputError
-from twindesk.imaging.reslice import VolumeGeometry, background_value
+from twindesk.imaging.mpr import VolumeGeometry, background_value
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The one place that converts between patient LPS millimetres and display coordinates.
 
-* 2D views: a resliced image (:class:`~twindesk.imaging.reslice.PlaneImage` or
+* 2D views: a resliced image (:class:`~twindesk.imaging.mpr.PlaneImage` or
   :class:`~twindesk.imaging.curved.CurvedImage`) knows pixel ↔ LPS; :class:`ViewMapping`
   adds the view's zoom and pan to go pixel ↔ widget pixel. Image pixels may be non-square
   (e.g. 0.7 × 2.5 mm in a sagittal view of thick slices): the mapping works in millimetres

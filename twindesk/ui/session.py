@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from twindesk.errors import CaseError
-from twindesk.imaging.reslice import VolumeGeometry
+from twindesk.imaging.mpr import VolumeGeometry
 from twindesk.model import autosave
 from twindesk.model.case import Case
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from twindesk.imaging.reslice import VolumeGeometry, value_at
+from twindesk.imaging.mpr import VolumeGeometry, value_at
 from twindesk.imaging.window import structure_color
 
 TOOLS = ("navigate", "ruler", "angle", "paint", "erase", "seed", "path")

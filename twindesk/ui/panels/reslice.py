@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QPushButton, QVBoxLayout)
 
-from twindesk.imaging.reslice import STANDARD_PLANES
+from twindesk.imaging.mpr import STANDARD_PLANES
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.panels.base import Panel
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from twindesk.geometry.rulers import measure
 from twindesk.imaging.curved import curved_mpr
-from twindesk.imaging.reslice import STANDARD_PLANES, oblique_slice, standard_slice
+from twindesk.imaging.mpr import STANDARD_PLANES, oblique_slice, standard_slice
 from twindesk.imaging.window import compose_rgb, drag_window, window_to_uint8
 from twindesk.ui.coords import ViewMapping, direction_letters, edge_letters
 from twindesk.ui.state import ViewerState

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from twindesk.imaging.reslice import STANDARD_PLANES, standard_slice
+from twindesk.imaging.mpr import STANDARD_PLANES, standard_slice
 from twindesk.ui.coords import AXIS_LABELS_3D, camera_preset
 from twindesk.ui.state import ViewerState
 

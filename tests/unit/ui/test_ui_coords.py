@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from twindesk.imaging.reslice import PlaneImage
+from twindesk.imaging.mpr import PlaneImage
 from twindesk.ui.coords import ViewMapping, camera_preset, direction_letters, edge_letters
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from twindesk.imaging.curved import curved_mpr, resample_polyline, rotation_minimizing_frame
-from twindesk.imaging.reslice import (VolumeGeometry, oblique_slice, plane_axes,
+from twindesk.imaging.mpr import (VolumeGeometry, oblique_slice, plane_axes,
                                       standard_slice, value_at)
 
 A = np.array([0.7, -1.3, 2.1])

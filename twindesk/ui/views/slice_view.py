@@ -48,7 +48,8 @@ class SliceView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 120)
         self.zoom, self.center_mm = 1.0, None
-        self.image = None          # PlaneImage | CurvedImage | None
+        self._image = None         # PlaneImage | CurvedImage | None
+        self._recompose_needed = False
         self._masks: list = []     # [(mask 2D, color)]
         self._extract_key = None
         self._qimage: QImage | None = None
@@ -91,53 +92,61 @@ class SliceView(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        if not self.isVisible():
-            self._stale = True  # hidden views catch up when shown
-            return
-        self._stale = False
-        if not self.state.has_volume:
-            self.image, self._qimage = None, None
-            self.update()
-            return
-        key = self._key()
-        if key != self._extract_key:
-            self._extract()
-            self._extract_key = key
-            self._recompose()
-        else:
-            self.update()
+        """Something the view shows changed: recompute lazily, at the next paint (several
+        changes between two frames cost one extraction)."""
+        self._stale = True
+        self.update()
+
+    def _recompose(self) -> None:
+        self._recompose_needed = True
+        self.update()
+
+    @property
+    def image(self):
+        """The current resliced image (PlaneImage / CurvedImage), or None."""
+        self._ensure_current()
+        return self._image
+
+    def _ensure_current(self) -> None:
+        if self._stale:
+            self._stale = False
+            if not self.state.has_volume:
+                self._image, self._qimage = None, None
+                return
+            key = self._key()
+            if key != self._extract_key:
+                self._extract()
+                self._extract_key = key
+                self._recompose_needed = True
+        if self._recompose_needed:
+            self._recompose_needed = False
+            self._compose()
 
     def _extract(self) -> None:
         s = self.state
         vol, geom, cur = s.volume, s.geometry, s.cursor_lps
         layers = s.visible_layers()
         if self.kind in STANDARD_PLANES:
-            self.image = standard_slice(vol, geom, self.kind, cur)
+            self._image = standard_slice(vol, geom, self.kind, cur)
             self._masks = [(standard_slice(ly.mask, geom, self.kind, cur, order=0).pixels,
                             ly.color) for ly in layers]
         elif self.kind == "oblique":
-            self.image = oblique_slice(vol, geom, cur, s.oblique_normal_lps)
+            self._image = oblique_slice(vol, geom, cur, s.oblique_normal_lps)
             self._masks = [(oblique_slice(ly.mask, geom, cur, s.oblique_normal_lps,
                                           order=0).pixels, ly.color) for ly in layers]
         elif s.curve_lps is not None and len(s.curve_lps) >= 2:
-            self.image = curved_mpr(vol, geom, s.curve_lps, angle_deg=s.curve_angle_deg)
+            self._image = curved_mpr(vol, geom, s.curve_lps, angle_deg=s.curve_angle_deg)
             self._masks = [(curved_mpr(ly.mask, geom, s.curve_lps, angle_deg=s.curve_angle_deg,
                                        order=0).pixels, ly.color) for ly in layers]
         else:
-            self.image, self._masks = None, []
+            self._image, self._masks = None, []
 
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._stale:
-            self._refresh()
-
-    def _recompose(self) -> None:
-        if self.image is None:
+    def _compose(self) -> None:
+        if self._image is None:
             self._qimage = None
-            self.update()
             return
         s = self.state
-        gray = window_to_uint8(self.image.pixels, s.window_width_hu, s.window_level_hu)
+        gray = window_to_uint8(self._image.pixels, s.window_width_hu, s.window_level_hu)
         if self._masks and s.overlay_opacity > 0:
             rgb = compose_rgb(gray, self._masks, s.overlay_opacity)
             self._buffer = np.ascontiguousarray(rgb)
@@ -147,7 +156,6 @@ class SliceView(QWidget):
             self._buffer = np.ascontiguousarray(gray)
             h, w = gray.shape
             self._qimage = QImage(self._buffer.data, w, h, w, QImage.Format.Format_Grayscale8)
-        self.update()
 
     # --------------------------------------------------------------- mapping
     def mapping(self) -> ViewMapping | None:
@@ -184,8 +192,8 @@ class SliceView(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             x, y, w, h = m.image_rect()
             p.drawImage(QRectF(x, y, w, h), self._qimage)
+            self._paint_crosshair(p, m)  # axis-parallel lines need no antialiasing
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            self._paint_crosshair(p, m)
             self._paint_measurements(p, m)
             self._paint_letters(p)
             self._paint_info(p)

@@ -8,10 +8,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from twindesk.imaging.mpr import STANDARD_PLANES, standard_slice
+from twindesk.imaging.window import window_to_uint8
 from twindesk.ui.coords import AXIS_LABELS_3D, camera_preset
 from twindesk.ui.state import ViewerState
 
 RENDER_INTERVAL_MS = 30  # coalesce crosshair moves into at most ~33 renders per second
+MULTI_SAMPLES = 0  # MSAA costs several times the frame on software OpenGL; FXAA instead
 
 
 class View3D(QWidget):
@@ -24,14 +26,16 @@ class View3D(QWidget):
         self.setObjectName("view_3d")
         self.state = state
         self.show_slices = True
-        self.plotter = QtInteractor(self)
+        self.plotter = QtInteractor(self, multi_samples=MULTI_SAMPLES)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plotter)
         self.plotter.set_background("#15171c", top="#3b4150")
+        self.plotter.enable_anti_aliasing("fxaa")
         self.plotter.add_axes(xlabel=AXIS_LABELS_3D[0], ylabel=AXIS_LABELS_3D[1],
                               zlabel=AXIS_LABELS_3D[2], line_width=3)
         self._grids: dict[str, object] = {}
+        self._slices_dirty = False
         self._surface_actors: dict[str, object] = {}
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -43,60 +47,49 @@ class View3D(QWidget):
         state.surfaces_changed.connect(self._update_surfaces)
 
     # --------------------------------------------------------------- slices
+    # Each MPR plane is one textured quad: a few triangles plus a texture upload per change,
+    # which keeps software OpenGL (llvmpipe under Xvfb) well inside a frame.
     def _volume_changed(self) -> None:
-        for kind in list(self._grids):
+        for kind in STANDARD_PLANES:
             self.plotter.remove_actor(f"slice_{kind}", render=False)
         self._grids = {}
         if self.state.has_volume:
-            self._update_slices(initial=True)
+            self._slices_dirty = True
             self.reset_camera("oblique")
         self.request_render()
 
-    def _slice_grid(self, kind: str):
+    def _update_slices(self) -> None:
+        """Mark the planes stale; they are rebuilt right before the next render."""
+        self._slices_dirty = True
+        self.request_render()
+
+    def _rebuild_slices(self) -> None:
         import pyvista as pv
 
+        self._slices_dirty = False
         s = self.state
-        img = standard_slice(s.volume, s.geometry, kind, s.cursor_lps)
-        rows, cols = img.pixels.shape
-        r, c = np.mgrid[0:rows, 0:cols]
-        pts = (img.origin_lps_mm + c.reshape(-1, 1) * img.col_step_lps_mm
-               + r.reshape(-1, 1) * img.row_step_lps_mm)
-        values = img.pixels.reshape(-1).astype(np.float32)
-        grid = self._grids.get(kind)
-        if grid is None or grid.n_points != len(pts):
-            grid = pv.StructuredGrid()
-            grid.points = pts
-            grid.dimensions = (cols, rows, 1)
-            grid.point_data["HU"] = values
-            return grid, True
-        grid.points = pts
-        grid.point_data["HU"] = values
-        return grid, False
-
-    def _update_slices(self, initial: bool = False) -> None:
-        if not self.state.has_volume or not self.show_slices:
+        if not s.has_volume or not self.show_slices:
             return
-        clim = self._clim()
         for kind in STANDARD_PLANES:
-            grid, new = self._slice_grid(kind)
-            if new:
-                self._grids[kind] = grid
-                self.plotter.add_mesh(grid, scalars="HU", cmap="gray", clim=clim,
-                                      show_scalar_bar=False, lighting=False,
-                                      name=f"slice_{kind}", render=False)
-        self.request_render()
-
-    def _clim(self) -> tuple[float, float]:
-        s = self.state
-        return (s.window_level_hu - s.window_width_hu / 2, s.window_level_hu + s.window_width_hu / 2)
+            img = standard_slice(s.volume, s.geometry, kind, s.cursor_lps)
+            key = (tuple(np.round(img.origin_lps_mm, 4)), s.window_width_hu, s.window_level_hu)
+            if self._grids.get(kind) == key:
+                continue
+            self._grids[kind] = key
+            rows, cols = img.pixels.shape
+            corners = [(-0.5, rows - 0.5), (cols - 0.5, rows - 0.5), (cols - 0.5, -0.5),
+                       (-0.5, -0.5)]  # texture (s, t) = (0,0) (1,0) (1,1) (0,1); row 0 on top
+            quad = pv.PolyData(np.array([img.pixel_to_lps(c, r) for c, r in corners]),
+                               faces=[4, 0, 1, 2, 3])
+            quad.active_texture_coordinates = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
+            gray = window_to_uint8(img.pixels, s.window_width_hu, s.window_level_hu)
+            texture = pv.Texture(np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)))
+            texture.interpolate = True
+            self.plotter.add_mesh(quad, texture=texture, lighting=False, name=f"slice_{kind}",
+                                  render=False)
 
     def _update_window(self) -> None:
-        clim = self._clim()
-        for kind in self._grids:
-            actor = self.plotter.actors.get(f"slice_{kind}")
-            if actor is not None:
-                actor.mapper.scalar_range = clim
-        self.request_render()
+        self._update_slices()
 
     def set_slices_visible(self, visible: bool) -> None:
         self.show_slices = bool(visible)
@@ -104,9 +97,7 @@ class View3D(QWidget):
             actor = self.plotter.actors.get(f"slice_{kind}")
             if actor is not None:
                 actor.SetVisibility(self.show_slices)
-        if self.show_slices:
-            self._update_slices()
-        self.request_render()
+        self._update_slices()
 
     # ------------------------------------------------------------- surfaces
     def _update_surfaces(self) -> None:
@@ -145,8 +136,17 @@ class View3D(QWidget):
             self._render_timer.start()
 
     def _render_now(self) -> None:
-        if self.plotter is not None and not getattr(self.plotter, "_closed", False):
-            self.plotter.render()
+        if self.plotter is None or getattr(self.plotter, "_closed", False):
+            return
+        if not self.isVisible():
+            return  # a hidden view renders when shown
+        if self._slices_dirty:
+            self._rebuild_slices()
+        self.plotter.render()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.request_render()
 
     def render_now(self) -> None:
         """Render immediately (screenshots, tests)."""

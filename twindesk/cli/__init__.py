@@ -26,6 +26,7 @@ from twindesk.errors import TwindeskError
 COMMAND_MODULES = [
     "twindesk.cli.case_cmds",
     "twindesk.cli.gui_cmds",
+    "twindesk.cli.dicom_cmds",
 ]
 
 

@@ -113,7 +113,7 @@ class JobManager(QObject):
         job = Job(title, CancelToken(), signals)
 
         def succeeded(result):
-            job.outcome = "ok"
+            job.outcome, job.done = "ok", True  # callbacks may start the next job
             if on_result is not None:
                 try:
                     on_result(result)
@@ -121,11 +121,11 @@ class JobManager(QObject):
                     self.report_error(exc, traceback.format_exc())
 
         def failed(exc, tb):
-            job.outcome = "failed"
+            job.outcome, job.done = "failed", True
             self.report_error(exc, tb)
 
         def cancelled():
-            job.outcome = "cancelled"
+            job.outcome, job.done = "cancelled", True
             if on_cancelled is not None:
                 on_cancelled()
 

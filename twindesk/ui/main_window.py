@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.state = ViewerState()
         self.session: CaseSession | None = None
         self.errors = ErrorReporter(self)
+        self.import_dialog = None  # the open DICOM import dialog, if any
         self.jobs = JobManager(self.errors.report, self)
         self._build_views()
         self._build_status_bar()

@@ -14,12 +14,12 @@ from twindesk import INTENDED_USE, __version__
 from twindesk.errors import TwindeskError
 from twindesk.geometry.rulers import measure
 from twindesk.imaging.window import load_presets
-from twindesk.model import annotations
+from twindesk.model import annotations, commands
 from twindesk.ui.actions import ActionSpec, create_actions, populate_menus, populate_toolbar
 from twindesk.ui.errors import ErrorReporter
 from twindesk.ui.jobs import JobBar, JobManager
 from twindesk.ui.panels import PANELS
-from twindesk.ui.session import CaseSession, load_case_data
+from twindesk.ui.session import CaseSession, load_case_data, load_mask
 from twindesk.ui.settings import Settings
 from twindesk.ui.state import ViewerState
 from twindesk.ui.view_grid import LAYOUT_TITLES, ViewGrid
@@ -42,6 +42,10 @@ WINDOW_ACTIONS = [
     ActionSpec("file.screenshot", "Save screens&hot…", "screenshot_dialog", "File",
                separator_before=True),
     ActionSpec("file.quit", "&Quit", "close", "File", "Quit", separator_before=True),
+    ActionSpec("edit.undo", "&Undo", "undo", "Edit", "Ctrl+Z", "SP_ArrowBack", toolbar=True,
+               separator_before=True, tip="Undo the last edit of the case"),
+    ActionSpec("edit.redo", "&Redo", "redo", "Edit", "Ctrl+Shift+Z", "SP_ArrowForward",
+               toolbar=True, tip="Redo the last undone edit"),
     ActionSpec("view.layout.standard", LAYOUT_TITLES["standard"], "layout_standard",
                "View/Layout", "F5"),
     ActionSpec("view.layout.vessel", LAYOUT_TITLES["vessel"], "layout_vessel", "View/Layout",
@@ -76,6 +80,7 @@ class MainWindow(QMainWindow):
         self.session: CaseSession | None = None
         self.errors = ErrorReporter(self)
         self.import_dialog = None  # the open DICOM import dialog, if any
+        self._layer_sha: dict[str, str] = {}  # structure → sha256 of the mask shown
         self.jobs = JobManager(self.errors.report, self)
         self._build_views()
         self._build_status_bar()
@@ -182,13 +187,12 @@ class MainWindow(QMainWindow):
         self.state.set_tool(tool)
 
     def _sync_tool_actions(self, tool: str) -> None:
-        action = self.actions_by_id.get(f"tool.{tool}")
+        action = self.actions_by_id.get(f"tool.{tool}") or self.actions_by_id.get(f"seg.{tool}")
         if action is not None and not action.isChecked():
             action.setChecked(True)
         elif action is None:
             for a in self.actions_by_id.values():
-                if a.actionGroup() is not None and a.isChecked() and \
-                        a.objectName().startswith("tool."):
+                if a.actionGroup() is not None and a.isChecked():
                     a.actionGroup().setExclusive(False)
                     a.setChecked(False)
                     a.actionGroup().setExclusive(True)
@@ -330,6 +334,9 @@ class MainWindow(QMainWindow):
         s.set_volume(data.volume, data.geometry)
         for name, mask in data.layers.items():
             s.set_layer(name, mask)
+        self._layer_sha = {name.partition(":")[2]: rec["sha256"] for name, rec in
+                           self.session.case.doc["artifacts"].items()
+                           if name.startswith("labels:")}
         for name, mesh in data.surfaces.items():
             s.set_surface(name, mesh)
         self.panels["reslice"].set_centerlines(data.centerlines)
@@ -405,7 +412,10 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has = self.session is not None
         writable = has and self.session.writable
-        for aid, on in (("file.save", writable), ("file.close", has)):
+        hist = (self.session.case.doc.get("history") or {}) if has else {}
+        for aid, on in (("file.save", writable), ("file.close", has),
+                        ("edit.undo", writable and bool(hist.get("undo"))),
+                        ("edit.redo", writable and bool(hist.get("redo")))):
             if aid in self.actions_by_id:
                 self.actions_by_id[aid].setEnabled(on)
 
@@ -415,11 +425,13 @@ class MainWindow(QMainWindow):
             return
         try:
             value = measure(kind, points)
-            annotations.add_measurement(self.session.case.doc, kind, points, value, view)
+            with commands.recording(self.session.case, f"{kind} {value:.1f}",
+                                    ["/annotations"]):
+                annotations.add_measurement(self.session.case.doc, kind, points, value, view)
         except TwindeskError as exc:
             self.errors.report(exc)
             return
-        self.state.set_measurements(annotations.measurements(self.session.case.doc))
+        self.refresh_from_doc()
         unit = "mm" if kind == "distance" else "°"
         self.show_status(f"{kind.capitalize()}: {value:.1f} {unit}")
         self.doc_changed()
@@ -427,10 +439,55 @@ class MainWindow(QMainWindow):
     def delete_measurements(self, ids: list[int]) -> None:
         if self.session is None:
             return
-        for mid in ids:
-            annotations.remove_measurement(self.session.case.doc, mid)
-        self.state.set_measurements(annotations.measurements(self.session.case.doc))
+        with commands.recording(self.session.case, "delete measurement", ["/annotations"]):
+            for mid in ids:
+                annotations.remove_measurement(self.session.case.doc, mid)
+        self.refresh_from_doc()
         self.doc_changed()
+
+    # ------------------------------------------------------------ undo/redo
+    def undo(self) -> None:
+        self._undo_redo(commands.undo, "Undid")
+
+    def redo(self) -> None:
+        self._undo_redo(commands.redo, "Redid")
+
+    def _undo_redo(self, step, verb: str) -> None:
+        if self.session is None:
+            return
+        try:
+            cmd = step(self.session.case)
+        except TwindeskError as exc:
+            self.errors.report(exc)
+            return
+        if cmd is None:
+            self.show_status(f"Nothing to {'undo' if step is commands.undo else 'redo'}")
+            return
+        self.refresh_from_doc()
+        self.doc_changed()
+        self.show_status(f"{verb}: {cmd['label']}")
+
+    def refresh_from_doc(self) -> None:
+        """Bring the views in line with the case document (after edits, undo, redo)."""
+        if self.session is None:
+            return
+        case, s = self.session.case, self.state
+        s.set_measurements(annotations.measurements(case.doc))
+        current = {name.partition(":")[2]: rec["sha256"] for name, rec in
+                   case.doc["artifacts"].items() if name.startswith("labels:")}
+        for structure in list(s.layers):
+            if structure not in current:
+                s.remove_layer(structure)
+                self._layer_sha.pop(structure, None)
+        for structure, sha in current.items():
+            if self._layer_sha.get(structure) != sha:
+                try:
+                    mask = load_mask(case, f"labels:{structure}", s.geometry)
+                except TwindeskError as exc:
+                    self.errors.report(exc)
+                    continue
+                s.set_layer(structure, mask)
+                self._layer_sha[structure] = sha
 
     # ------------------------------------------------------------ dialogs
     def import_dicom_dialog(self) -> None:

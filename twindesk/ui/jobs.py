@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from twindesk.errors import Cancelled
 from twindesk.jobs import CancelToken
 
-PROGRESS_INTERVAL_S = 0.05  # at most 20 progress updates per second reach the UI
+PROGRESS_INTERVAL_S = 0.2  # at most 5 progress repaints a second: each one recomposites the window
 
 
 class JobSignals(QObject):

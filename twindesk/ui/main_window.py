@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 
 from twindesk import INTENDED_USE, __version__
 from twindesk.errors import TwindeskError
+from twindesk.geometry.preview import mask_surface
 from twindesk.geometry.rulers import measure
 from twindesk.imaging.window import load_presets
 from twindesk.model import annotations, commands
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self.import_dialog = None  # the open DICOM import dialog, if any
         self._layer_sha: dict[str, str] = {}  # structure → sha256 of the mask shown
+        self._stored_surfaces: set[str] = set()  # structures with a surface artefact
         self.jobs = JobManager(self.errors.report, self)
         self._build_views()
         self._build_status_bar()
@@ -334,11 +336,14 @@ class MainWindow(QMainWindow):
         s.set_volume(data.volume, data.geometry)
         for name, mask in data.layers.items():
             s.set_layer(name, mask)
+        self._stored_surfaces = set(data.surfaces)
         self._layer_sha = {name.partition(":")[2]: rec["sha256"] for name, rec in
                            self.session.case.doc["artifacts"].items()
                            if name.startswith("labels:")}
         for name, mesh in data.surfaces.items():
             s.set_surface(name, mesh)
+        for name in data.layers:
+            self._preview_surface(name)
         self.panels["reslice"].set_centerlines(data.centerlines)
         if data.centerlines:
             name, pts = next(iter(data.centerlines.items()))
@@ -479,6 +484,8 @@ class MainWindow(QMainWindow):
             if structure not in current:
                 s.remove_layer(structure)
                 self._layer_sha.pop(structure, None)
+                if structure not in self._stored_surfaces:
+                    s.remove_surface(structure)
         for structure, sha in current.items():
             if self._layer_sha.get(structure) != sha:
                 try:
@@ -488,6 +495,18 @@ class MainWindow(QMainWindow):
                     continue
                 s.set_layer(structure, mask)
                 self._layer_sha[structure] = sha
+                self._preview_surface(structure)
+
+    def _preview_surface(self, structure: str) -> None:
+        """Show a quick surface of a mask in 3D unless the case stores a real one."""
+        if structure in self._stored_surfaces:
+            return
+        layer = self.state.layers.get(structure)
+        mesh = mask_surface(layer.mask, self.state.geometry) if layer is not None else None
+        if mesh is None:
+            self.state.remove_surface(structure)
+        else:
+            self.state.set_surface(structure, mesh, meta={"preview": True})
 
     # ------------------------------------------------------------ dialogs
     def import_dicom_dialog(self) -> None:

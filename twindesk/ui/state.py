@@ -152,6 +152,10 @@ class ViewerState(QObject):
                                       old.visible if old else True, meta or {})
         self.surfaces_changed.emit()
 
+    def remove_surface(self, name: str) -> None:
+        if self.surfaces.pop(name, None) is not None:
+            self.surfaces_changed.emit()
+
     def set_surface_visible(self, name: str, visible: bool) -> None:
         if name in self.surfaces:
             self.surfaces[name].visible = visible

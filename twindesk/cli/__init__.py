@@ -25,6 +25,7 @@ from twindesk.errors import TwindeskError
 
 COMMAND_MODULES = [
     "twindesk.cli.case_cmds",
+    "twindesk.cli.anatomy_cmds",
 ]
 
 

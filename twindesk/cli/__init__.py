@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "twindesk.cli.case_cmds",
     "twindesk.cli.gui_cmds",
     "twindesk.cli.dicom_cmds",
+    "twindesk.cli.anatomy_cmds",
 ]
 
 

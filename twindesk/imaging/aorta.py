@@ -40,7 +40,9 @@ STEP_MM = 2.0  # backbone sample spacing
 #: Envelope radius = ENVELOPE_SCALE x the section's median ray length + ENVELOPE_MARGIN_MM.
 ENVELOPE_SCALE = 1.2
 ENVELOPE_MARGIN_MM = 2.5
-SINUS_WINDOW_MM = 40.0  # how far above the ventricle the sinuses are searched
+SINUS_WINDOW_MM = 40.0
+N_RAYS = 48
+STAR_MARGIN_MM = 1.5  # beyond the first exit from the bright lumen; the threshold decides  # how far above the ventricle the sinuses are searched
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,9 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
     rep(0.45, "measuring the lumen")
     points, radius = _recentre(core, g, points, cancel)
     r_env = ENVELOPE_SCALE * radius + ENVELOPE_MARGIN_MM
+    star, frame_u = _star_radii(core, g, points, r_env)
     rep(0.55, "cutting the lumen")
-    region = tubemask.envelope(g, points, r_env)
+    region = tubemask.envelope(g, points, r_env, radius_by_angle=star, frame_u=frame_u)
     if cut is not None:
         region &= ~tubemask.half_space(g, cut.center_lps_mm, cut.normal_lps, 3 * cut.radius_mm)
     lumen = _lumen_in(w, lev, region, points, params.closing_mm)
@@ -269,6 +272,24 @@ def _recentre(core: np.ndarray, g: Grid, points: np.ndarray, cancel, rounds: int
     return pts, radius
 
 
+def _star_radii(core: np.ndarray, g: Grid, points: np.ndarray, cap_mm: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-direction envelope radius of each section: where the ray first leaves the bright
+    lumen (so a neighbour behind a visible wall stays out), plus ``STAR_MARGIN_MM``, capped
+    by the round envelope (a neighbour touching without a visible wall). Returns the
+    ``K x N_RAYS`` radii and the rotation-minimising in-plane axes ``u_k``."""
+    from scipy import ndimage as ndi
+
+    from twindesk.imaging.reslice import transported_normals
+
+    tan = tubemask.tangents(points)
+    us = transported_normals(tan)
+    rays = np.array([ray_lengths(core, g, points[k], tan[k], N_RAYS, 45.0, gap_mm=1.0,
+                                 u_lps=us[k]) for k in range(len(points))])
+    rays = ndi.median_filter(rays, size=(3, 1), mode="nearest")
+    return np.minimum(rays + STAR_MARGIN_MM, cap_mm[:, None]), us
+
+
 def _frame(normal):
     from twindesk.imaging.reslice import plane_frame
 
@@ -327,9 +348,8 @@ def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndar
     ids = ids[ids > 0]
     index = np.arange(1, n + 1)
     bright = np.asarray(ndi.mean(hu >= lev.blood_hu, lab, index))
-    z_lo = np.asarray(ndi.minimum(np.indices(hu.shape)[0], lab, index))
-    z_hi = np.asarray(ndi.maximum(np.indices(hu.shape)[0], lab, index))
-    length = (z_hi - z_lo + 1) * g.spacing_zyx[0]
+    boxes = ndi.find_objects(lab)
+    length = np.array([(b[0].stop - b[0].start) * g.spacing_zyx[0] for b in boxes])
     keep = [i for i in ids if bright[i - 1] < 0.05 and length[i - 1] >= 20.0]
     # Undo the opening's erosion: grow back over the dim voxels by the ball radius.
     grown = tubemask.geodesic_dilate(np.isin(lab, keep), (hu >= lev.low_hu) & wide[sl] & ~lum,

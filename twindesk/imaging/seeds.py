@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twindesk.imaging.blood import distance_inside
 from twindesk.imaging.grid import Grid
 
 #: Seeds are searched above this fraction of the way from soft tissue to the contrast peak:
@@ -63,7 +64,7 @@ def find_disks(hu: np.ndarray, grid: Grid, threshold_hu: float) -> list[Disk]:
     sz, sy, sx = grid.spacing_zyx
     mask = hu >= threshold_hu
     # In-plane distance: a huge z spacing makes the nearest background always in-plane.
-    dist = ndi.distance_transform_edt(mask, sampling=(1e6, sy, sx)).astype(np.float32)
+    dist = distance_inside(mask, (1e6, sy, sx))
     k = 2 * int(RADIUS_RANGE_MM[0] / min(sy, sx)) + 1
     peaks = (dist >= RADIUS_RANGE_MM[0]) & (dist <= RADIUS_RANGE_MM[1]) & \
         (dist == ndi.maximum_filter(dist, size=(1, k, k)))
@@ -204,7 +205,7 @@ def _best_pair(mask: np.ndarray, grid: Grid, chains: list[Chain]) -> tuple[Chain
     if len(chains) < 2:
         return None
     r_min = min(c.middle().radius_mm for c in chains)
-    core = ndi.distance_transform_edt(mask, sampling=grid.spacing_zyx) > 0.4 * r_min
+    core = distance_inside(mask, grid.spacing_zyx) > 0.4 * r_min
     lab, _ = ndi.label(core)
     labels = [{int(lab[tuple(np.round(x.center_zyx).astype(int))]) for x in c.disks} - {0}
               for c in chains]

@@ -137,7 +137,7 @@ def minimal_path(mask: np.ndarray, grid: Grid, start_zyx, end_zyx, power: float 
     from scipy.sparse.csgraph import dijkstra
 
     from twindesk.errors import InputError
-    from twindesk.imaging.blood import bbox_slices
+    from twindesk.imaging.blood import bbox_slices, distance_inside
 
     start = tuple(int(v) for v in np.round(start_zyx))
     end = tuple(int(v) for v in np.round(end_zyx))
@@ -151,7 +151,7 @@ def minimal_path(mask: np.ndarray, grid: Grid, start_zyx, end_zyx, power: float 
     sl = bbox_slices(comp, pad=1)
     sub = comp[sl]
     if dist is None:
-        dist = ndi.distance_transform_edt(sub, sampling=grid.spacing_zyx)
+        dist = distance_inside(sub, grid.spacing_zyx)
     else:
         dist = dist[sl]
     ids = -np.ones(sub.shape, dtype=np.int64)
@@ -206,9 +206,11 @@ def _shift_pairs(shape, off):
 
 
 def ray_lengths(mask: np.ndarray, grid: Grid, center_lps_mm, normal_lps, n_rays: int = 32,
-                max_mm: float = 40.0, step_mm: float = 0.75, gap_mm: float = 3.0) -> np.ndarray:
+                max_mm: float = 40.0, step_mm: float = 0.75, gap_mm: float = 3.0,
+                u_lps=None) -> np.ndarray:
     """Distance (mm) from ``center`` to the lumen's outer edge along ``n_rays`` rays in the
-    plane perpendicular to ``normal``.
+    plane perpendicular to ``normal``; ray ``i`` points along ``cos(a) u + sin(a) v`` with
+    ``a = 2 pi i / n_rays`` (``u`` given, or from :func:`plane_frame`, ``v = normal x u``).
 
     A ray ends at the first run of at least ``gap_mm`` outside ``mask``, so a thin dark
     septum (the flap of a dissection, a stent strut shadow) does not stop it. Rays that never
@@ -218,7 +220,12 @@ def ray_lengths(mask: np.ndarray, grid: Grid, center_lps_mm, normal_lps, n_rays:
 
     from twindesk.imaging.reslice import plane_frame
 
-    u, v, _ = plane_frame(normal_lps)
+    if u_lps is None:
+        u, v, _ = plane_frame(normal_lps)
+    else:
+        n = unit(normal_lps)
+        u = unit(np.asarray(u_lps, float) - np.dot(u_lps, n) * n)
+        v = np.cross(n, u)
     ang = np.linspace(0.0, 2 * np.pi, n_rays, endpoint=False)
     dirs = np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v
     t = np.arange(0.0, max_mm + step_mm, step_mm)

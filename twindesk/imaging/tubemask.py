@@ -53,10 +53,17 @@ def tangents(points: np.ndarray) -> np.ndarray:
 
 
 def envelope(grid: Grid, points_lps_mm: np.ndarray, radius_mm: np.ndarray,
-             cap_start: bool = True, cap_end: bool = True, dense_step_mm: float = 0.5
+             cap_start: bool = True, cap_end: bool = True, dense_step_mm: float = 0.5,
+             radius_by_angle: np.ndarray | None = None, frame_u: np.ndarray | None = None
              ) -> np.ndarray:
     """Voxels of ``grid`` within ``radius_mm[k]`` of the centerline, between the two end
-    planes (each perpendicular to the centerline at its end point). Returns a bool array."""
+    planes (each perpendicular to the centerline at its end point). Returns a bool array.
+
+    With ``radius_by_angle`` (``K x A``: the radius along ``A`` equally spaced directions
+    ``cos(a) u_k + sin(a) v_k`` in each point's perpendicular plane, ``u_k = frame_u[k]``,
+    ``v_k = t_k x u_k``) the tube is star-shaped instead of round; ``radius_mm`` then only
+    bounds it.
+    """
     from scipy.spatial import cKDTree
 
     pts = np.asarray(points_lps_mm, dtype=float)
@@ -76,8 +83,12 @@ def envelope(grid: Grid, points_lps_mm: np.ndarray, radius_mm: np.ndarray,
     zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
     idx = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], axis=1)
     lps = grid.zyx_to_lps(idx)
-    dist, near = cKDTree(dense).query(lps, workers=-1)
-    inside = dist <= dense_r[near]
+    dist, near = cKDTree(dense).query(lps, workers=-1, distance_upper_bound=r_max + 1.0)
+    far = ~np.isfinite(dist)
+    near[far] = 0
+    inside = ~far & (dist <= dense_r[near])
+    if radius_by_angle is not None:
+        inside &= _within_star(lps, dense_s, s, pts, near, radius_by_angle, frame_u)
     tan = tangents(dense)
     if cap_start:
         inside &= ~((near == 0) & (((lps - dense[0]) @ tan[0]) < 0))
@@ -85,6 +96,26 @@ def envelope(grid: Grid, points_lps_mm: np.ndarray, radius_mm: np.ndarray,
         inside &= ~((near == len(dense) - 1) & (((lps - dense[-1]) @ tan[-1]) > 0))
     out[tuple(idx[inside].T)] = True
     return out
+
+
+def _within_star(lps, dense_s, s, pts, near, radius_by_angle, frame_u) -> np.ndarray:
+    """Test voxels against the star-shaped radius of their nearest original section."""
+    k = np.clip(np.searchsorted(s, dense_s[near] - 1e-9), 0, len(s) - 1)
+    prev = np.clip(k - 1, 0, len(s) - 1)
+    k = np.where(np.abs(s[prev] - dense_s[near]) < np.abs(s[k] - dense_s[near]), prev, k)
+    t = tangents(pts)[k]
+    u = frame_u[k]
+    v = np.cross(t, u)
+    d = lps - pts[k]
+    ang = np.mod(np.arctan2(np.einsum("ij,ij->i", d, v), np.einsum("ij,ij->i", d, u)), 2 * np.pi)
+    n_ang = radius_by_angle.shape[1]
+    f = ang / (2 * np.pi) * n_ang
+    i0 = np.floor(f).astype(int) % n_ang
+    i1 = (i0 + 1) % n_ang
+    w = f - np.floor(f)
+    r = (1 - w) * radius_by_angle[k, i0] + w * radius_by_angle[k, i1]
+    radial = np.linalg.norm(d - np.einsum("ij,ij->i", d, t)[:, None] * t, axis=1)
+    return radial <= r
 
 
 def half_space(grid: Grid, center_lps_mm, normal_lps, radius_mm: float) -> np.ndarray:

@@ -47,6 +47,9 @@ def import_source(src: Path, case_path: Path, *, series_uid: str | None = None,
     from twindesk.io.volume import has_volume_suffix
 
     src, case_path = Path(src), Path(case_path)
+    if phase_percent is not None and not 0 <= phase_percent < 100:
+        raise InputError(f"--phase {phase_percent:g}: a cardiac phase is a percentage of the "
+                         "R-R interval", "give a value from 0 to 99 (e.g. 35 or 75)")
     if not src.exists():
         raise InputError(f"{src}: no such file or folder", "check the path of the DICOM folder")
     existed = case_path.exists()

@@ -84,15 +84,21 @@ def test_gantry_tilt_is_resampled_onto_an_orthogonal_grid(tmp_path, tilt_deg):
     np.testing.assert_allclose(direction[:, 1], col, atol=1e-9)
     assert ours.GetSpacing()[2] == pytest.approx(1.25 * np.cos(t), rel=1e-6)
     assert doc["image"]["resampled"] is True
+    # the grid is widened (on the first plane's pixel lattice) to hold every plane
+    slide_mm = 15 * 1.25 * np.sin(t)
+    start_rows = int(np.floor(min(0.0, slide_mm) / 0.8 + 1e-6))
+    assert ours.GetSize()[:2] == (24, 20 + int(np.ceil(max(0.0, slide_mm) / 0.8 - 1e-6))
+                                  - start_rows)
     # output slice k coincides with plane k, whose origin is shifted 1.25 k sin(t) mm along
     # the columns: every voxel that reads inside that plane equals the analytic field
     values, truth = arrays(ours).astype(float), linear_hu(physical_points(ours))
-    k, j = np.meshgrid(np.arange(16), np.arange(20), indexing="ij")
-    source_row = j - k * 1.25 * np.sin(t) / 0.8
+    k, j = np.meshgrid(np.arange(16), np.arange(ours.GetSize()[1]), indexing="ij")
+    source_row = j + start_rows - k * 1.25 * np.sin(t) / 0.8
     inside = (source_row >= 0) & (source_row <= 19)
-    assert inside.sum() > 150
     assert np.abs(values - truth)[inside].max() <= 1.0
     assert np.abs(values - truth)[~inside].max() > 10  # outside: padding, not data
+    # no acquired row was lost: each plane's 20 rows lie inside the grid
+    assert all(np.count_nonzero(inside[kk]) >= 19 for kk in range(16))
 
 
 def test_missing_slice_is_named_and_interpolated(tmp_path):
@@ -232,7 +238,27 @@ def test_volume_file_import_keeps_geometry(tmp_path, run_cli):
     assert doc["source"]["kind"] == "volume" and r.json["series_uid"] is None
 
 
-def test_cancelled_import_leaves_no_case_folder(tmp_path):
+def test_volume_file_that_is_not_one_3d_volume_is_refused(tmp_path, run_cli):
+    series = sitk.JoinSeries([volume(shape=(4, 8, 8)), volume(shape=(4, 8, 8), seed=2)])
+    sitk.WriteImage(series, str(tmp_path / "cine.nii"))
+    r = run_cli("import", tmp_path / "cine.nii", tmp_path / "c.twin")
+    assert r.code == 2 and "cine.nii: a 4D image" in r.err and not (tmp_path / "c.twin").exists()
+    sitk.WriteImage(volume(), str(tmp_path / "v.mha"))
+    r = run_cli("import", tmp_path / "v.mha", tmp_path / "c.twin", "--phase", "40")
+    assert r.code == 2 and "--series and --phase apply to DICOM sources only" in r.err
+    r = run_cli("scan", tmp_path, "--json")
+    assert {s["reason"] for s in r.json["skipped"]} == {
+        "a volume file, not DICOM (import it on its own: twindesk import FILE CASE)"}
+
+
+@pytest.mark.parametrize("phase", ["-5", "100", "250"])
+def test_phase_out_of_range_is_refused(tmp_path, run_cli, phase):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "d")
+    r = run_cli("import", tmp_path / "d", tmp_path / "c.twin", f"--phase={phase}")
+    assert r.code == 2 and "percentage of the R-R interval" in r.err
+
+
+def test_cancelled_import_leaves_no_case_folder(tmp_path, capfd):
     write_ct(volume(), tmp_path / "d")
     token = CancelToken()
 
@@ -243,6 +269,7 @@ def test_cancelled_import_leaves_no_case_folder(tmp_path):
     with pytest.raises(Cancelled):
         import_source(tmp_path / "d", tmp_path / "c.twin", progress=progress, cancel=token)
     assert not (tmp_path / "c.twin").exists()
+    assert "Traceback" not in capfd.readouterr().err  # the pixel reader was aborted cleanly
 
 
 def test_failed_import_into_an_existing_empty_folder_leaves_it_empty(tmp_path):
@@ -267,3 +294,24 @@ def test_real_cta_imports_like_simpleitk(tmp_path, run_cli, cta_dicom_dir):
                                [-179.658203, -275.158203, 540.200012], atol=1e-5)
     assert any("not ECG-gated" in w for w in r.json["warnings"])
     assert any("1.5 mm thick" in w for w in r.json["warnings"])
+    # the folder's README: the series holds exactly the voxels of the original NIfTI
+    nifti = sitk.ReadImage(str(cta_dicom_dir.parent / "example_ct.nii.gz"))
+    np.testing.assert_array_equal(arrays(ours), arrays(nifti))
+    _assert_same_geometry(ours, nifti, tol=1e-5)
+
+
+def test_import_command_stays_off_heavy_modules(tmp_path):
+    """Start-up time is most of a small import: no VTK, PyVista, Qt, SciPy or pydicom on
+    the path of a clean ASCII series (pydicom decodes non-ASCII text, SciPy resamples)."""
+    import subprocess
+    import sys
+
+    write_ct(volume(shape=(4, 8, 8)), tmp_path / "d")
+    code = ("import sys; from twindesk.cli import main; "
+            f"assert main(['import', {str(tmp_path / 'd')!r}, {str(tmp_path / 'c.twin')!r}, "
+            "'--json']) == 0; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'vtk', 'vtkmodules', 'pyvista', 'PySide6', 'scipy', 'pydicom'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    assert out == "[]"

@@ -80,6 +80,15 @@ def test_temporal_positions_without_percent(tmp_path, run_cli):
     assert r.code == 2 and "temporal position 3" in r.err and not (tmp_path / "b.twin").exists()
 
 
+def test_repeated_acquisitions_are_not_mixed(tmp_path, run_cli):
+    """Two scans of the same range, no cardiac timing: never one volume of both."""
+    _multiphase(tmp_path / "d", [{"AcquisitionNumber": 1}, {"AcquisitionNumber": 2}])
+    r = run_cli("import", tmp_path / "d", tmp_path / "a.twin", "--json")
+    assert r.code == 0, r.err
+    assert _imported_phase(tmp_path / "a.twin") == 0
+    assert any("acquisition 1; acquisition 2" in w for w in r.json["warnings"])
+
+
 def test_enhanced_multiphase_file(tmp_path, run_cli):
     ref = _phase_volume(0)
     stack = sitk.GetImageFromArray(np.concatenate([arrays(_phase_volume(k)) for k in range(2)]))

@@ -12,6 +12,7 @@ slice) the planes are resampled onto an orthogonal regular grid
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from twindesk.io.dicom.frames import Frame, median_thickness
@@ -29,8 +30,10 @@ class VolumePlan:
 
     ``distances_mm`` are the planes' positions along ``axes[2]``; ``offsets_mm`` their
     in-plane origin offsets (along row, column) from the first plane. The grid has origin
-    ``origin_lps_mm`` (the first plane's origin), directions ``axes`` (columns of the
-    direction matrix), spacing ``spacing_mm`` and ``size``.
+    ``origin_lps_mm``, directions ``axes`` (columns of the direction matrix), spacing
+    ``spacing_mm`` and ``size``; its first voxel sits ``grid_offset_mm`` (along row, column)
+    from the first plane's origin: zero, except when sliding planes (tilt) widen the grid so
+    that no acquired voxel falls outside it.
     """
 
     frames: list[Frame]
@@ -44,6 +47,7 @@ class VolumePlan:
     regular: bool
     tilt_deg: float
     warnings: list[str] = field(default_factory=list)
+    grid_offset_mm: tuple[float, float] = (0.0, 0.0)
 
     @property
     def direction(self) -> tuple[float, ...]:
@@ -151,9 +155,26 @@ def plan_volume(frames: list[Frame], names: dict[tuple[str, int], str]) -> Volum
         dz = (d[-1] - d[0]) / (len(d) - 1)
     n_out = len(ordered) if regular else int(round((d[-1] - d[0]) / dz)) + 1
     _instance_order_warning(ordered, warnings)
+    (cols, rows), start, extra = ordered[0].grid, (0.0, 0.0), (0, 0)
+    if tilt is not None:
+        start, extra = _widened(offsets, (sx, sy))
+    origin = tuple(p + start[0] * r + start[1] * c for p, r, c in zip(p0, row, col, strict=True))
     return VolumePlan(ordered, [names.get(f.key, "?") for f in ordered], axes, d, offsets,
-                      (sx, sy, dz), (*ordered[0].grid, n_out), p0,
-                      regular, tilt or 0.0, warnings)
+                      (sx, sy, dz), (cols + extra[0], rows + extra[1], n_out), origin,
+                      regular, tilt or 0.0, warnings, start)
+
+
+def _widened(offsets, spacing) -> tuple[tuple[float, float], tuple[int, int]]:
+    """Grid start (mm from the first plane's origin, on its pixel lattice) and the extra
+    columns / rows that hold every plane's pixels."""
+    start, extra = [], []
+    for axis in (0, 1):
+        values = [o[axis] for o in offsets]
+        first = math.floor(min(values) / spacing[axis] + 1e-6)
+        last = math.ceil(max(values) / spacing[axis] - 1e-6)
+        start.append(first * spacing[axis])
+        extra.append(last - first)
+    return (start[0], start[1]), (extra[0], extra[1])
 
 
 # ------------------------------------------------------------------------- internals
@@ -177,7 +198,8 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
     usable = [f for f in frames if f.position_lps_mm and f.orientation and f.pixel_spacing_mm
               and is_valid_orientation(f.orientation)]
     if len(usable) < len(frames):
-        bad = [_name(f, names) for f in frames if f not in usable]
+        kept = {f.key for f in usable}
+        bad = [_name(f, names) for f in frames if f.key not in kept]
         warnings.append(f"{len(bad)} image(s) without a valid position, orientation or pixel "
                         f"spacing left out: {_places(bad)}")
     groups: dict[tuple, list[Frame]] = {}
@@ -196,13 +218,17 @@ def _main_geometry(frames: list[Frame], names, warnings: list[str]) -> list[Fram
 
 
 def regular_step(steps: list[float]) -> float:
-    """The stack's nominal spacing: the step most other steps agree with (ties: the smaller,
-    since a missing slice makes a step longer), averaged over those that agree."""
-    def agreeing(s: float) -> list[float]:
-        return [t for t in steps if abs(t - s) <= max(2e-3, 0.01 * s)]
+    """The stack's nominal spacing: the step most other steps agree with (within 1 %; ties:
+    the smaller, since a missing slice makes a step longer), averaged over those that agree.
+    O(n log n): steps are sorted and the agreeing ones counted by bisection."""
+    ordered = sorted(steps)
 
-    best = max(sorted(steps), key=lambda s: len(agreeing(s)))
-    return median(agreeing(best))
+    def agreeing(s: float) -> tuple[int, int]:
+        tol = max(2e-3, 0.01 * s)
+        return bisect_left(ordered, s - tol), bisect_right(ordered, s + tol)
+
+    lo, hi = max((agreeing(s) for s in ordered), key=lambda span: span[1] - span[0])
+    return median(ordered[lo:hi])
 
 
 def _same_position_tol(distance: dict) -> float:
@@ -265,10 +291,11 @@ def _tilt_warnings(offsets, d, pixel_mm: float, warnings: list[str]) -> float | 
     if linear:
         warnings.append(f"gantry tilt of {angle:.2f} degrees (slice origins shift "
                         f"{math.hypot(*last):.1f} mm in-plane over the stack): resampled onto "
-                        "an orthogonal grid")
+                        "an orthogonal grid, widened to keep every acquired voxel")
     else:
         warnings.append(f"slice origins are not aligned along the slice normal (up to "
-                        f"{shift:.2f} mm in-plane): resampled onto an orthogonal grid")
+                        f"{shift:.2f} mm in-plane): resampled onto an orthogonal grid, "
+                        "widened to keep every acquired voxel")
     return angle
 
 

@@ -22,6 +22,7 @@ _GROUP_OF = {
     "RescaleSlope": "PixelValueTransformationSequence",
     "RescaleIntercept": "PixelValueTransformationSequence",
     "TemporalPositionIndex": "FrameContentSequence",
+    "FrameAcquisitionNumber": "FrameContentSequence",
     "NominalPercentageOfCardiacPhase": "CardiacSynchronizationSequence",
     "NominalCardiacTriggerDelayTime": "CardiacSynchronizationSequence",
 }
@@ -43,6 +44,9 @@ class Frame:
         (between columns, between rows), i.e. (x, y) spacing, mm.
     percent, trigger_ms, temporal_index
         Cardiac phase (% of R-R), trigger delay (ms after R) and temporal position, if given.
+    acquisition
+        AcquisitionNumber (FrameAcquisitionNumber in enhanced files): repeated scans of the
+        same range without cardiac timing are told apart by it.
     """
 
     path: Path
@@ -59,6 +63,7 @@ class Frame:
     percent: float | None
     trigger_ms: float | None
     temporal_index: int | None
+    acquisition: int | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -93,6 +98,8 @@ def frames_of(header: Header) -> list[Frame]:
         intercept = _lookup(data, groups, "RescaleIntercept")
         thickness = _lookup(data, groups, "SliceThickness")
         percent = _lookup(data, groups, "NominalPercentageOfCardiacPhase")
+        acquisition = (_lookup(data, groups, "FrameAcquisitionNumber")
+                       or _lookup(data, groups, "AcquisitionNumber"))
         frames.append(Frame(
             path=header.path, index=k, grid=grid, sop_uid=data.string("SOPInstanceUID"),
             instance=data.integer("InstanceNumber"),
@@ -103,7 +110,8 @@ def frames_of(header: Header) -> list[Frame]:
             slope=slope[0] if slope else 1.0, intercept=intercept[0] if intercept else 0.0,
             percent=percent[0] if percent else None,
             trigger_ms=trigger[0] if trigger else None,
-            temporal_index=int(temporal[0]) if temporal else None))
+            temporal_index=int(temporal[0]) if temporal else None,
+            acquisition=int(acquisition[0]) if acquisition else None))
     return frames
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,6 +221,8 @@ class _Parser:
         return pos
 
     def _inflate(self, pos: int) -> None:
+        import zlib  # deflated files are rare: keep zlib off the start-up path
+
         try:
             body = zlib.decompress(bytes(self.buf[pos:]), -zlib.MAX_WBITS)
         except zlib.error as exc:

@@ -4,7 +4,8 @@ A series holds several phases when planes repeat at the same position. The phase
 comes, in this order of preference, from NominalPercentageOfCardiacPhase (0020,9241), the
 temporal position (TemporalPositionIndex (0020,9128) / TemporalPositionIdentifier
 (0020,0100)), or the trigger delay (TriggerTime (0018,1060) / NominalCardiacTriggerDelayTime
-(0020,9153)); the percentage of the R-R interval is the nominal percentage, else the trigger
+(0020,9153)); repeated scans without cardiac timing are told apart by AcquisitionNumber
+(0020,0012). The percentage of the R-R interval is the nominal percentage, else the trigger
 delay divided by the R-R interval (NominalInterval (0018,1062), CardiacRRIntervalSpecified
 (0018,9070) or 60000 / HeartRate (0018,1088)).
 
@@ -35,6 +36,7 @@ class Phase:
     trigger_ms: float | None
     temporal_index: int | None
     frames: tuple[Frame, ...]
+    acquisition: int | None = None
 
     def describe(self) -> str:
         parts = []
@@ -44,11 +46,14 @@ class Phase:
             parts.append(f"trigger {self.trigger_ms:g} ms")
         if self.temporal_index is not None:
             parts.append(f"temporal position {self.temporal_index}")
+        if not parts and self.acquisition is not None:
+            parts.append(f"acquisition {self.acquisition}")
         return ", ".join(parts) or f"phase {self.number}"
 
     def as_dict(self) -> dict:
         return {"number": self.number, "percent": self.percent, "trigger_ms": self.trigger_ms,
-                "temporal_index": self.temporal_index, "n_slices": len(self.frames)}
+                "temporal_index": self.temporal_index, "acquisition": self.acquisition,
+                "n_slices": len(self.frames)}
 
 
 def split_phases(frames: list[Frame], distance: dict[tuple[str, int], float],
@@ -67,16 +72,16 @@ def split_phases(frames: list[Frame], distance: dict[tuple[str, int], float],
     positions = _position_ids(frames, distance, tol_mm)
     groups: list[list[Frame]] = [list(frames)]
     if len(set(positions.values())) < len(frames):
-        for split in (_by_value("percent"), _by_value("temporal_index"), _by_trigger_rank):
+        for split in (_by_value("percent"), _by_value("temporal_index"), _by_trigger_rank,
+                      _by_value("acquisition")):
             candidate = split(frames, positions)
             if candidate and all(_unique_positions(g, positions) for g in candidate):
                 groups = candidate
                 break
     phases = [_phase(group, rr_ms) for group in groups]
-    phases.sort(key=lambda p: (p.percent if p.percent is not None else 1e9,
-                               p.trigger_ms if p.trigger_ms is not None else 1e9,
-                               p.temporal_index if p.temporal_index is not None else 1e9))
-    return [Phase(i + 1, p.percent, p.trigger_ms, p.temporal_index, p.frames)
+    phases.sort(key=lambda p: tuple(v if v is not None else 1e9 for v in
+                                    (p.percent, p.trigger_ms, p.temporal_index, p.acquisition)))
+    return [Phase(i + 1, p.percent, p.trigger_ms, p.temporal_index, p.frames, p.acquisition)
             for i, p in enumerate(phases)]
 
 
@@ -175,5 +180,9 @@ def _phase(frames: list[Frame], rr_ms: float | None) -> Phase:
     percent = round(median(percents), 2) if percents else None
     if percent is None and trigger is not None and rr_ms:
         percent = round(100.0 * trigger / rr_ms, 1)
-    index = max(set(temporal), key=temporal.count) if temporal else None
-    return Phase(0, percent, trigger, index, tuple(frames))
+    return Phase(0, percent, trigger, _mode(temporal), tuple(frames),
+                 _mode([f.acquisition for f in frames if f.acquisition is not None]))
+
+
+def _mode(values: list[int]) -> int | None:
+    return max(sorted(set(values)), key=values.count) if values else None

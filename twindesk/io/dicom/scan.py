@@ -17,6 +17,7 @@ from twindesk.io.dicom import tags as T
 from twindesk.io.dicom.frames import Frame, frames_of
 from twindesk.io.dicom.header import FileProblem, Header, read_header
 from twindesk.io.dicom.text import clean_text
+from twindesk.io.volume import has_volume_suffix
 from twindesk.jobs import ProgressReporter
 
 _NO_PIXELS = {
@@ -94,7 +95,11 @@ def scan(root: Path, progress=None, cancel=None) -> ScanResult:
         try:
             header = read_header(path)
         except FileProblem as exc:
-            result.skipped.append({"file": name, "reason": exc.reason})
+            reason = exc.reason
+            if exc.kind == "not_dicom" and has_volume_suffix(path):
+                reason = ("a volume file, not DICOM (import it on its own: "
+                          "twindesk import FILE CASE)")
+            result.skipped.append({"file": name, "reason": reason})
             continue
         record = _record(path, name, header, result)
         if record is not None:

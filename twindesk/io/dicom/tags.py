@@ -65,6 +65,7 @@ TAGS: dict[str, tuple[int, str]] = {
     "PlanePositionSequence": (0x00209113, "SQ"),
     "PlaneOrientationSequence": (0x00209116, "SQ"),
     "TemporalPositionIndex": (0x00209128, "UL"),
+    "FrameAcquisitionNumber": (0x00209156, "US"),
     "NominalCardiacTriggerDelayTime": (0x00209153, "FD"),
     "NominalPercentageOfCardiacPhase": (0x00209241, "FL"),
     # image pixel

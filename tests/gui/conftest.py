@@ -61,6 +61,19 @@ def write_case(path: Path, vol: np.ndarray) -> None:
         case.save("import", {"source": "synthetic"})
 
 
+def write_case_from_file(src: Path, path: Path) -> Path:
+    """A case holding a volume file (NIfTI/MHA), written with the case store."""
+    from twindesk.io.volume import geometry_of, read_volume, write_case_volume
+    from twindesk.model.case import Case
+
+    img = read_volume(src)
+    with Case.create(path) as case:
+        case.put_artifact("volume", lambda p: write_case_volume(img, p), ".mha", "volume")
+        case.doc["image"] = {**geometry_of(img), "modality": "CT"}
+        case.save("import", {"source": str(src)})
+    return path
+
+
 @pytest.fixture
 def synthetic_case(tmp_path) -> SyntheticCase:
     vol, sphere_c = make_volume()

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from twindesk.imaging.grid import Grid
+
 #: (column direction, row direction, scroll direction) of each standard plane, unit LPS.
 STANDARD_PLANES: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {
     "axial": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),        # screen right = L, down = P; wheel → S
@@ -31,30 +33,20 @@ STANDARD_PLANES: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[flo
 
 
 @dataclass(frozen=True)
-class VolumeGeometry:
-    """Voxel grid of a volume in LPS millimetres (the SimpleITK convention).
+class VolumeGeometry(Grid):
+    """Voxel grid of a volume in LPS millimetres (the SimpleITK convention), with helpers in
+    voxel-index order ``(i, j, k)`` (i fastest) for the viewers.
 
-    ``lps = origin_lps_mm + direction @ (spacing_mm * ijk)`` with ``ijk`` the continuous
-    voxel index (i fastest). The numpy array of the volume is indexed ``[k, j, i]``.
+    ``lps = origin_lps_mm + direction @ (spacing_mm * ijk)``; the numpy array of the volume is
+    indexed ``[k, j, i]``. The same grid as :class:`twindesk.imaging.grid.Grid` (whose
+    helpers use ``(z, y, x)`` order).
     """
-
-    size: tuple[int, int, int]
-    spacing_mm: tuple[float, float, float]
-    origin_lps_mm: tuple[float, float, float]
-    direction: tuple[float, ...]  # 9 values, row-major; column j = LPS direction of index j
 
     @classmethod
     def of_image(cls, image: Any) -> VolumeGeometry:
         """Geometry of a SimpleITK image."""
-        return cls(tuple(int(v) for v in image.GetSize()),
-                   tuple(float(v) for v in image.GetSpacing()),
-                   tuple(float(v) for v in image.GetOrigin()),
-                   tuple(float(v) for v in image.GetDirection()))
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """3x3 matrix taking a voxel index to an LPS offset in mm (direction times spacing)."""
-        return np.asarray(self.direction, float).reshape(3, 3) * np.asarray(self.spacing_mm)
+        g = Grid.of(image)
+        return cls(g.origin_lps_mm, g.spacing_mm, g.direction, g.size)
 
     def index_to_lps(self, ijk: np.ndarray) -> np.ndarray:
         """Continuous voxel index ``(..., 3)`` (i, j, k) → LPS mm ``(..., 3)``."""

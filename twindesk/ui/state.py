@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from twindesk.imaging.mpr import VolumeGeometry, value_at
 from twindesk.imaging.window import structure_color
 
-TOOLS = ("navigate", "ruler", "angle", "paint", "erase", "seed", "path")
+TOOLS = ("navigate", "ruler", "angle", "paint", "erase", "threshold", "seed", "path")
 
 
 @dataclass

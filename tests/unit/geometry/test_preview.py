@@ -6,8 +6,9 @@ from twindesk.imaging.mpr import VolumeGeometry
 
 
 def test_ball_surface_in_lps():
-    geom = VolumeGeometry((40, 40, 40), (0.5, 0.5, 0.5), (-10.0, 5.0, 100.0),
-                          (-1, 0, 0, 0, -1, 0, 0, 0, 1))  # LPS flipped in x and y
+    geom = VolumeGeometry(size=(40, 40, 40), spacing_mm=(0.5, 0.5, 0.5),
+                          origin_lps_mm=(-10.0, 5.0, 100.0),
+                          direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1))  # flipped in x and y
     k, j, i = np.mgrid[0:40, 0:40, 0:40]
     lps = geom.index_to_lps(np.stack([i, j, k], -1).astype(float))
     center = geom.index_to_lps(np.array([20.0, 15.0, 22.0]))

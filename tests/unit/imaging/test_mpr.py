@@ -14,7 +14,8 @@ B = 5.0
 
 
 def linear_volume(size, spacing, origin, direction):
-    geom = VolumeGeometry(size, spacing, origin, tuple(np.asarray(direction, float).ravel()))
+    geom = VolumeGeometry(size=size, spacing_mm=spacing, origin_lps_mm=origin,
+                          direction=tuple(np.asarray(direction, float).ravel()))
     k, j, i = np.mgrid[0:size[2], 0:size[1], 0:size[0]]
     ijk = np.stack([i, j, k], axis=-1).astype(float)
     return (geom.index_to_lps(ijk) @ A + B).astype(np.float64), geom

@@ -1,9 +1,9 @@
-"""Segmentation panel: automatic segmentation, seed click, paint/erase brush, threshold, volume.
+"""Segmentation panel: automatic or seeded segmentation, paint / erase / threshold brushes,
+whole-mask clean-ups, volume.
 
-Every edit is an undoable command of the case (``twindesk.model.commands``, Edit ▸ Undo /
-Redo); the logic is Qt-free: ``twindesk.imaging.aorta`` (automatic aorta, optionally from a
-seed), ``twindesk.imaging.mask_edit`` (brush, threshold, seeded region growing, volume,
-storing a mask).
+The logic is the anatomy room's: ``twindesk.imaging.segment.segment_image`` (the job),
+``twindesk.imaging.edit`` (brush and clean-up operations) and ``twindesk.imaging.labels.store``
+(every change of a mask is one undoable command of the case; Edit ▸ Undo / Redo).
 """
 
 from __future__ import annotations
@@ -15,51 +15,37 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QLabel, QPushButton, QVBoxLayout)
 
 from twindesk.errors import TwindeskError
-from twindesk.imaging import mask_edit
+from twindesk.imaging import edit, labels
+from twindesk.imaging.grid import Grid, mask_stats
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.panels.base import Panel
 
-STRUCTURES = ("aorta", "lv", "la", "bloodpool")
-#: Structures with an automatic method (the others: seed + threshold range, brush).
-AUTO = {"aorta"}
 DEFAULT_RANGE_HU = (150.0, 1000.0)  # contrast-filled blood, below calcium and metal
+BRUSH_TOOLS = {"paint": "paint", "erase": "erase", "threshold": "threshold"}
 
 
 @dataclass(frozen=True)
-class AutoParams:
-    """Input of :func:`auto_segment_job` (the case image is read by the job)."""
+class SegmentJobParams:
+    """Input of :func:`segment_job`: the case image and what to segment (LPS mm)."""
 
     image: object  # SimpleITK image of the case volume
     structure: str
     seed_lps_mm: tuple[float, float, float] | None = None
+    aorta_mask: np.ndarray | None = None
 
 
-@dataclass
-class AutoResult:
-    structure: str
-    mask: np.ndarray
-    centerline_lps_mm: np.ndarray | None
-    label: str
+def segment_job(params: SegmentJobParams, progress, cancel):
+    """Segment one structure of the image (a job; stores nothing)."""
+    from twindesk.imaging.segment import segment_image
 
-
-def auto_segment_job(params: AutoParams, progress, cancel) -> AutoResult:
-    """Run the automatic segmentation of ``params.structure`` (a job)."""
-    from twindesk.imaging.aorta import AortaParams, native_mask, segment_aorta
-
-    if params.structure != "aorta":
-        raise TwindeskError(f"no automatic method for '{params.structure}'",
-                            "click a seed with a threshold range, or paint it")
-    model = segment_aorta(params.image, AortaParams(seed_lps_mm=params.seed_lps_mm),
-                          progress, cancel)
-    mask = native_mask(model, params.image).astype(np.uint8)
-    how = "seeded" if params.seed_lps_mm is not None else "auto"
-    return AutoResult("aorta", mask, np.asarray(model.centerline_lps_mm), f"{how} aorta")
+    return segment_image(params.image, params.structure, params.seed_lps_mm, progress, cancel,
+                         params.aorta_mask)
 
 
 def segmentation_job_spec(window, structure: str):
-    """(title, job, params, child) of the automatic segmentation, for the benchmark."""
-    return (f"Segmenting {structure}", auto_segment_job,
-            AutoParams(window.session.case.image(), structure), False)
+    """(title, job, params, child) of an automatic segmentation, for the benchmark."""
+    return (f"Segmenting {structure}", segment_job,
+            SegmentJobParams(window.session.case.image(), structure), False)
 
 
 class SegmentationPanel(Panel):
@@ -73,23 +59,24 @@ class SegmentationPanel(Panel):
         form = QFormLayout()
         self.structure = QComboBox()
         self.structure.setObjectName("seg_structure")
-        self.structure.setEditable(True)
-        self.structure.addItems(list(STRUCTURES))
-        self.structure.currentTextChanged.connect(self._structure_changed)
+        self.structure.addItems(list(labels.STRUCTURES))
+        self.structure.currentTextChanged.connect(lambda _t: self.update_volume())
         form.addRow("Structure", self.structure)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.auto_button = QPushButton("Auto")
         self.auto_button.setObjectName("seg_auto")
+        self.auto_button.setToolTip("Segment the structure automatically (a job)")
         self.auto_button.clicked.connect(self.run_auto)
         row.addWidget(self.auto_button)
-        for text, tool in (("Seed", "seed"), ("Paint", "paint"), ("Erase", "erase")):
+        for text, tool in (("Seed", "seed"), ("Paint", "paint"), ("Erase", "erase"),
+                           ("Threshold", "threshold")):
             b = QPushButton(text)
             b.setObjectName(f"seg_{tool}")
             b.clicked.connect(lambda _=False, t=tool: window.set_tool(t))
             row.addWidget(b)
         layout.addLayout(row)
-        box = QGroupBox("Brush and threshold")
+        box = QGroupBox("Brush")
         f2 = QFormLayout(box)
         self.radius = QDoubleSpinBox()
         self.radius.setObjectName("seg_radius")
@@ -97,7 +84,7 @@ class SegmentationPanel(Panel):
         self.radius.setValue(self.state.brush_radius_mm)
         self.radius.setSuffix(" mm")
         self.radius.valueChanged.connect(lambda v: setattr(self.state, "brush_radius_mm", v))
-        f2.addRow("Brush radius", self.radius)
+        f2.addRow("Radius", self.radius)
         self.low, self.high = QDoubleSpinBox(), QDoubleSpinBox()
         for spin, value, name in ((self.low, DEFAULT_RANGE_HU[0], "seg_low"),
                                   (self.high, DEFAULT_RANGE_HU[1], "seg_high")):
@@ -106,13 +93,17 @@ class SegmentationPanel(Panel):
             spin.setSingleStep(10)
             spin.setSuffix(" HU")
             spin.setValue(value)
-        f2.addRow("From", self.low)
-        f2.addRow("To", self.high)
-        apply = QPushButton("Keep only voxels in range")
-        apply.setObjectName("seg_threshold")
-        apply.clicked.connect(self.apply_threshold)
-        f2.addRow(apply)
+        f2.addRow("Threshold from", self.low)
+        f2.addRow("to", self.high)
         layout.addWidget(box)
+        row2 = QHBoxLayout()
+        for text, op in (("Fill holes", "fill_holes"), ("Keep largest", "keep_largest"),
+                         ("Smooth", "smooth")):
+            b = QPushButton(text)
+            b.setObjectName(f"seg_{op}")
+            b.clicked.connect(lambda _=False, o=op: self.whole_mask_edit(o))
+            row2.addWidget(b)
+        layout.addLayout(row2)
         self.volume_label = QLabel("—")
         self.volume_label.setObjectName("seg_volume")
         layout.addWidget(self.volume_label)
@@ -128,13 +119,20 @@ class SegmentationPanel(Panel):
                        "Ctrl+Shift+A", toolbar=True, separator_before=True,
                        tip="Segment the chosen structure automatically (a job)"),
             ActionSpec("seg.seed", "&Seed tool", "tool_seed", "Segmentation", "S",
-                       checkable=True, group="tool", toolbar=True),
+                       checkable=True, group="tool", toolbar=True,
+                       tip="Click inside the structure to segment it from there"),
             ActionSpec("seg.paint", "&Paint", "tool_paint", "Segmentation", "B",
                        checkable=True, group="tool", toolbar=True),
             ActionSpec("seg.erase", "&Erase", "tool_erase", "Segmentation", "E",
                        checkable=True, group="tool", toolbar=True),
-            ActionSpec("seg.threshold", "Keep only voxels in &range", "apply_threshold",
+            ActionSpec("seg.threshold", "&Threshold brush", "tool_threshold", "Segmentation",
+                       "T", checkable=True, group="tool",
+                       tip="Inside the brush the mask becomes the voxels in the HU range"),
+            ActionSpec("seg.fill_holes", "&Fill holes", "fill_holes", "Segmentation",
+                       separator_before=True),
+            ActionSpec("seg.keep_largest", "&Keep largest island", "keep_largest",
                        "Segmentation"),
+            ActionSpec("seg.smooth", "S&mooth", "smooth", "Segmentation"),
         ]
 
     # ---------------------------------------------------------------- tools
@@ -150,13 +148,22 @@ class SegmentationPanel(Panel):
         if on:
             self.window_.set_tool("erase")
 
+    def tool_threshold(self, on: bool) -> None:
+        if on:
+            self.window_.set_tool("threshold")
+
+    def fill_holes(self) -> None:
+        self.whole_mask_edit("fill_holes")
+
+    def keep_largest(self) -> None:
+        self.whole_mask_edit("keep_largest")
+
+    def smooth(self) -> None:
+        self.whole_mask_edit("smooth")
+
     @property
     def current(self) -> str:
-        return self.structure.currentText().strip() or "edit"
-
-    def _structure_changed(self, _text: str) -> None:
-        self.auto_button.setEnabled(self.current in AUTO)
-        self.update_volume()
+        return self.structure.currentText()
 
     def _session(self):
         session = self.window_.session
@@ -167,8 +174,12 @@ class SegmentationPanel(Panel):
                                 "close it elsewhere and reopen it to edit")
         return session
 
-    # ------------------------------------------------------------- commands
+    def _grid(self) -> Grid:
+        return self.state.geometry  # VolumeGeometry is a Grid
+
+    # ------------------------------------------------------------- segment
     def run_auto(self, seed_lps_mm=None) -> None:
+        """Segment the current structure as a job (from ``seed_lps_mm`` when given)."""
         try:
             session = self._session()
         except TwindeskError as exc:
@@ -176,67 +187,71 @@ class SegmentationPanel(Panel):
             return
         structure = self.current
         seed = None if seed_lps_mm is None else tuple(float(v) for v in seed_lps_mm)
-        self.window_.jobs.start(f"Segmenting {structure}", auto_segment_job,
-                                AutoParams(session.case.image(), structure, seed),
-                                self._auto_done)
+        aorta = self.state.layers.get("aorta")
+        params = SegmentJobParams(session.case.image(), structure, seed,
+                                  aorta.mask.astype(bool) if aorta and structure != "aorta"
+                                  else None)
+        self.window_.jobs.start(f"Segmenting {structure}", segment_job, params,
+                                lambda seg: self._segmented(structure, seg))
 
-    def _auto_done(self, result: AutoResult) -> None:
-        self.commit(result.structure, result.mask, result.label)
-        if result.centerline_lps_mm is not None and len(result.centerline_lps_mm) >= 2:
-            self.state.set_curve(result.centerline_lps_mm, f"centerline:{result.structure}")
-
-    def commit(self, structure: str, mask: np.ndarray, label: str) -> None:
-        """Store a mask as one undoable edit and show it."""
-        session = self._session()
-        mask_edit.commit_mask(session.case, structure, mask, label)
-        self.window_.refresh_from_doc()
-        self.window_.doc_changed()
-        self.window_.show_status(f"{label}: {self.volume_text(structure)}")
+    def _segmented(self, structure: str, seg) -> None:
+        meta = {**seg.meta, "seed_lps_mm": [round(float(v), 3) for v in seg.seed_lps_mm],
+                "seed_source": seg.seed_source, "method": "classical (no trained model)"}
+        self.commit(structure, seg.mask, f"segment {structure}", meta)
 
     def _seed(self, lps) -> None:
-        try:
-            self._session()
-            if self.current in AUTO:
-                self.run_auto(lps)
-                return
-            mask = mask_edit.grow_from_seed(self.state.volume, self.state.geometry, lps,
-                                            self.low.value(), self.high.value())
-            self.commit(self.current, mask, f"seed {self.current} "
-                        f"[{self.low.value():.0f}, {self.high.value():.0f}] HU")
-        except TwindeskError as exc:
-            self.window_.errors.report(exc)
+        self.run_auto(lps)
 
-    def _brush(self, lps, normal, erase: bool, phase: str) -> None:
+    def commit(self, structure: str, mask: np.ndarray, label: str, meta=None) -> None:
+        """Store a mask as one undoable edit of the case and show it."""
+        session = self._session()
+        stats = labels.store(session.case, structure, mask.astype(bool), label, meta)
+        self.window_.refresh_from_doc()
+        self.window_.doc_changed()
+        self.window_.show_status(f"{label}: {stats['volume_ml']:.1f} mL")
+
+    # --------------------------------------------------------------- brush
+    def _brush(self, lps, _normal, erase: bool, phase: str) -> None:
+        tool = self.state.tool
         try:
             self._session()
+            name = self.current
+            if phase == "begin" or self._stroke is None:
+                layer = self.state.layers.get(name)
+                self._stroke = layer.mask.astype(bool) if layer is not None else \
+                    np.zeros(self.state.volume.shape, bool)
+            edit_ = self._edit_at(tool, lps)
+            self._stroke = edit.apply_edit(self._stroke, self.state.volume, self._grid(), edit_)
         except TwindeskError as exc:
+            self._stroke = None
             if phase == "begin":
                 self.window_.errors.report(exc)
             return
-        name = self.current
-        if phase == "begin" or self._stroke is None:
-            layer = self.state.layers.get(name)
-            self._stroke = layer.mask.copy() if layer is not None else \
-                np.zeros(self.state.volume.shape, np.uint8)
-        mask_edit.brush(self._stroke, self.state.geometry, lps, self.state.brush_radius_mm,
-                        0 if erase else 1, normal)
-        self.state.set_layer(name, self._stroke)  # shown at once; stored at the stroke's end
+        self.state.set_layer(name, self._stroke.astype(np.uint8))  # shown now, stored at the end
         if phase == "end":
             stroke, self._stroke = self._stroke, None
-            verb = "erase" if erase else "paint"
-            self.commit(name, stroke, f"{verb} {name} r={self.state.brush_radius_mm:g} mm")
+            self.commit(name, stroke, f"{edit_.operation} {name} brush stroke "
+                                      f"r {edit_.radius_mm:g} mm")
 
-    def apply_threshold(self) -> None:
+    def _edit_at(self, tool: str, lps) -> edit.Edit:
+        center = tuple(float(v) for v in lps)
+        r = float(self.state.brush_radius_mm)
+        if tool == "threshold":
+            return edit.Edit("threshold", center, r, low_hu=self.low.value(),
+                             high_hu=self.high.value())
+        return edit.Edit("erase" if tool == "erase" else "paint", center, r)
+
+    def whole_mask_edit(self, operation: str) -> None:
+        """Fill holes / keep the largest island / smooth the current structure's mask."""
         try:
             self._session()
             layer = self.state.layers.get(self.current)
             if layer is None:
                 raise TwindeskError(f"'{self.current}' has no mask yet",
                                     "segment it (Auto or Seed) or paint it first")
-            mask = mask_edit.threshold(self.state.volume, self.low.value(), self.high.value(),
-                                       within=layer.mask)
-            self.commit(self.current, mask, f"threshold {self.current} "
-                        f"[{self.low.value():.0f}, {self.high.value():.0f}] HU")
+            e = edit.Edit(operation)
+            new = edit.apply_edit(layer.mask.astype(bool), None, self._grid(), e)
+            self.commit(self.current, new, e.label(self.current))
         except TwindeskError as exc:
             self.window_.errors.report(exc)
 
@@ -245,8 +260,8 @@ class SegmentationPanel(Panel):
         layer = self.state.layers.get(structure)
         if layer is None or self.state.geometry is None:
             return f"{structure}: no mask"
-        ml = mask_edit.mask_volume_ml(layer.mask, self.state.geometry)
-        return f"{structure}: {ml:.1f} mL ({int(np.count_nonzero(layer.mask))} voxels)"
+        stats = mask_stats(layer.mask, self._grid())
+        return f"{structure}: {stats['volume_ml']:.1f} mL ({stats['voxels']} voxels)"
 
     def update_volume(self) -> None:
         self.volume_label.setText(self.volume_text(self.current))

@@ -320,7 +320,7 @@ class SliceView(QWidget):
                                         [q.tolist() for q in pts], self.kind)
             else:
                 s.set_pending(pts)
-        elif tool in ("paint", "erase"):
+        elif tool in ("paint", "erase", "threshold"):
             self._drag = ("brush",)
             s.brush_stroke.emit(lps, self._plane_normal(), tool == "erase", "begin")
         elif tool == "seed":

@@ -87,3 +87,27 @@ def test_screenshot_refuses_bad_arguments(synthetic_case, run_cli, tmp_path):
     assert r.code == 2 and "case.json" in r.err
     r = run_cli("screenshot", synthetic_case.path, "--out", tmp_path / "x.png", "--size", "big")
     assert r.code == 2 and "WIDTHxHEIGHT" in r.err
+
+
+def test_headless_screenshot_starts_and_stops_its_own_xvfb(synthetic_case, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed")
+
+    def xvfb_pids() -> set[str]:
+        out = subprocess.run(["pgrep", "-x", "Xvfb"], capture_output=True, text=True).stdout
+        return set(out.split())
+
+    before = xvfb_pids()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = tmp_path / "headless.png"
+    proc = subprocess.run([sys.executable, "-m", "twindesk", "screenshot",
+                           str(synthetic_case.path), "--view", "window", "--out", str(out),
+                           "--size", "800x500"], env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "X11 connection broke" not in proc.stderr
+    assert png_array(out).shape == (500, 800, 3)
+    assert xvfb_pids() <= before  # the private X server is gone

@@ -65,11 +65,15 @@ def cmd_screenshot(args: argparse.Namespace) -> CommandResult:
     if not is_case_dir(args.case):
         raise InputError(f"{args.case}: not a twindesk case (no case.json)",
                          "give a .twin case folder, e.g. one made by 'twindesk import'")
-    from twindesk.ui.display import ensure_display
+    from twindesk.ui.display import ensure_display, started_virtual_display
 
     ensure_display(allow_virtual=True)
-    from twindesk.ui.screenshot import render_case
+    from twindesk.ui.screenshot import close_application, render_case
 
-    info = render_case(args.case, args.view, out, size, preset=args.preset)
+    try:
+        info = render_case(args.case, args.view, out, size, preset=args.preset)
+    finally:
+        if started_virtual_display():
+            close_application()  # before our Xvfb stops at exit, or Qt loses its display
     return CommandResult({"case": str(args.case), "view": args.view, "out": str(out), **info},
                          lambda d: f"Wrote {d['out']} ({d['width']}x{d['height']})")

@@ -26,6 +26,14 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+_started: list[subprocess.Popen] = []
+
+
+def started_virtual_display() -> bool:
+    """True when this process started its own Xvfb (it dies when the process exits)."""
+    return bool(_started)
+
+
 def ensure_display(allow_virtual: bool) -> str | None:
     """Make sure Qt can open windows. Returns the display name used, if any.
 
@@ -61,6 +69,7 @@ def start_xvfb() -> str:
     os.close(write_fd)
     number = _read_display_number(read_fd, proc)
     atexit.register(_stop, proc)
+    _started.append(proc)
     os.environ["DISPLAY"] = f":{number}"
     return os.environ["DISPLAY"]
 

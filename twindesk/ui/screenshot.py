@@ -15,6 +15,17 @@ from twindesk.errors import TwindeskError
 LOAD_TIMEOUT_S = 300.0
 
 
+def close_application() -> None:
+    """Destroy the QApplication (a CLI process that started its own X server)."""
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.processEvents()
+        shiboken6.delete(app)
+
+
 def wait_for_jobs(window, timeout_s: float = LOAD_TIMEOUT_S) -> None:
     """Process events until the window's job is done (raises on timeout)."""
     from PySide6.QtWidgets import QApplication

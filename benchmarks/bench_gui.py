@@ -97,7 +97,7 @@ def job_for(kind: str, window):
         from twindesk.ui.panels.segmentation import segmentation_job_spec
 
         return segmentation_job_spec(window, "aorta")
-    from twindesk.ui.main_window import _load_job
+    from twindesk.ui.case_control import _load_job
 
     return ("load", _load_job, window.session.case, False)
 

@@ -127,3 +127,36 @@ def test_cancel_running_segmentation_promptly_case_unchanged(main_window, qtbot,
     assert latency < 5.0, f"cancel took {latency:.1f} s"
     assert "aorta" not in w.state.layers and not w.session.dirty
     assert (case / "case.json").read_bytes() == before
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_auto_aorta_through_the_ui_matches_the_cli(main_window, qtbot, tmp_path, run_cli):
+    """The Auto action stores exactly what ``twindesk segment`` stores, and its volume shows."""
+    import shutil
+
+    import SimpleITK as sitk
+
+    from tests.gui.conftest import write_case_from_file
+
+    src = shared_data("ct_chest_cta", "example_ct.nii.gz")
+    case = write_case_from_file(src, tmp_path / "ui.twin")
+    twin = tmp_path / "cli.twin"
+    shutil.copytree(case, twin)
+    r = run_cli("segment", twin, "--structure", "aorta", "--json")
+    assert r.code == 0, r.err
+    w = main_window
+    assert w.open_case(case)
+    wait_idle(qtbot, w, 120000)
+    w.panels["segmentation"].structure.setCurrentText("aorta")
+    w.actions_by_id["seg.auto"].trigger()
+    wait_idle(qtbot, w, 300000)
+    assert w.errors.history == []
+    ui_mask = w.state.layers["aorta"].mask.astype(bool)
+    doc = json.loads((twin / "case.json").read_text())
+    cli_path = twin / doc["artifacts"]["labels:aorta"]["path"]
+    cli_mask = sitk.GetArrayFromImage(sitk.ReadImage(str(cli_path))) > 0
+    np.testing.assert_array_equal(ui_mask, cli_mask)
+    ml = r.json["volume_ml"]
+    assert w.panels["segmentation"].volume_label.text().startswith(f"aorta: {ml:.1f} mL")
+    assert 100 < ml < 400  # an adult thoracic aorta from the root to the diaphragm

@@ -110,7 +110,6 @@ def test_ruler_and_angle_saved_with_the_case(opened, synthetic_case, qtbot):
 
 
 def test_autosave_then_recovery_after_a_kill(main_window, synthetic_case, qtbot, monkeypatch):
-    import os
     import signal
     import subprocess
     import sys

@@ -102,6 +102,10 @@ def test_ruler_and_angle_saved_with_the_case(opened, synthetic_case, qtbot):
     assert w.state.measurements[-1]["value"] == pytest.approx(90.0, abs=3.0)
     assert w.windowTitle().startswith("synthetic.twin*")
     assert w.panels["measurements"].table.rowCount() == 2
+    w.actions_by_id["edit.undo"].trigger()        # measurements are undoable edits too
+    assert [m["kind"] for m in w.state.measurements] == ["distance"]
+    w.actions_by_id["edit.redo"].trigger()
+    assert [m["kind"] for m in w.state.measurements] == ["distance", "angle"]
     w.actions_by_id["file.save"].trigger()
     doc = json.loads((synthetic_case.path / "case.json").read_text())
     assert len(doc["annotations"]["measurements"]) == 2 and doc["revision"] == 2
@@ -137,6 +141,21 @@ def test_autosave_then_recovery_after_a_kill(main_window, synthetic_case, qtbot,
     assert "annotations" not in committed  # recovery never commits by itself
     main_window.save_case()
     assert json.loads((synthetic_case.path / "case.json").read_text())["annotations"]
+
+
+def test_read_only_case_refuses_edits(main_window, synthetic_case, qtbot):
+    from twindesk.model.case import Case
+
+    with Case.open(synthetic_case.path):  # another writer holds the lock
+        assert main_window.open_case(synthetic_case.path)
+        wait_idle(qtbot, main_window)
+        assert "[read-only]" in main_window.windowTitle()
+        main_window.state.measurement_done.emit("distance", [[0, 0, 110], [3, 4, 110]], "axial")
+        assert main_window.state.measurements == [] and not main_window.session.dirty
+        assert "read-only" in main_window.errors.history[-1][0]
+        assert not main_window.actions_by_id["file.save"].isEnabled()
+        main_window.errors.close_all()
+        main_window.close_case()
 
 
 def test_close_with_unsaved_changes_asks(opened, monkeypatch):

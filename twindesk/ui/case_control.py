@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from twindesk import __version__
-from twindesk.errors import TwindeskError
+from twindesk.errors import ReadOnlyCaseError, TwindeskError
 from twindesk.geometry.preview import mask_surface
 from twindesk.geometry.rulers import measure
 from twindesk.model import annotations, commands
@@ -199,6 +199,10 @@ class CaseControl:
         if self.session is None:
             return
         try:
+            if not self.session.writable:
+                raise ReadOnlyCaseError(f"{self.session.path.name} is "
+                                        f"{self.session.case.readonly_reason}",
+                                        "close it elsewhere and reopen it to add measurements")
             value = measure(kind, points)
             with commands.recording(self.session.case, f"{kind} {value:.1f}",
                                     ["/annotations"]):

@@ -101,6 +101,7 @@ def test_dataset_deidentification(tmp_path):
     ds.add_new(0x00091001, "LO", "private vendor note about Doe")
     ds.OtherPatientIDs = "OLD-ID-1"
     ds.add_new(0x60003000, "OW", b"\0\0")  # overlay data
+    ds.add_new(0x00100099, "UN", b"Doe Johnathan")  # public but unknown to the dictionary
     originals = _originals(paths[0])
     deid = Deidentifier(b"s" * 32)
     deid.apply_to_dataset(ds)
@@ -115,7 +116,7 @@ def test_dataset_deidentification(tmp_path):
     assert ds.StudyDate == deid.date(STUDY_DATE) and ds.PatientIdentityRemoved == "YES"
     assert [i.CodeValue for i in ds.DeidentificationMethodCodeSequence] == ["113100", "113107"]
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.2"
-    assert 0x60003000 not in ds and 0x00091001 not in ds
+    assert 0x60003000 not in ds and 0x00091001 not in ds and 0x00100099 not in ds
 
 
 def test_enhanced_dataset_sequences_are_cleaned(tmp_path):

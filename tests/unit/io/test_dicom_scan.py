@@ -34,6 +34,14 @@ def test_scan_is_recursive_and_lists_junk_with_reasons(tmp_path, run_cli):
                ("a/junk/notes.txt", "a/junk/random.bin", "a/junk/image.png"))
 
 
+def test_dicomdir_path_means_its_folder(tmp_path, run_cli):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "cd" / "DICOM" / "S1")
+    (tmp_path / "cd" / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")  # stand-in index
+    r = run_cli("import", tmp_path / "cd" / "DICOMDIR", tmp_path / "c.twin", "--json")
+    assert r.code == 0, r.err
+    assert r.json["image"]["size"] == [8, 8, 3]
+
+
 def test_folder_without_series_exits_2_naming_files(tmp_path, run_cli):
     _junk(tmp_path / "j")
     r = run_cli("import", tmp_path / "j", tmp_path / "c.twin")
@@ -148,3 +156,47 @@ def test_safe_filename_never_escapes():
         name = safe_filename(hostile)
         assert name and "/" not in name and "\\" not in name and not name.startswith(".")
         assert len(name) <= 64 and name.upper().split(".")[0] not in ("CON", "NUL")
+
+
+def test_corrupted_headers_never_crash(tmp_path, run_cli):
+    """Random byte damage in headers: every file is either used, skipped with a reason or
+    named in a warning; the import exits 0 or 2, never with an internal error."""
+    from twindesk.io.dicom.scan import scan
+    from twindesk.io.dicom.series import describe, plan_all
+
+    good = write_ct(volume(shape=(6, 8, 8)), tmp_path / "src")
+    rng = np.random.default_rng(11)
+    out = tmp_path / "fuzz"
+    out.mkdir()
+    for n in range(60):
+        data = bytearray(good[n % 6].read_bytes())
+        pixel_start = len(data) - 8 * 8 * 2
+        for _ in range(int(rng.integers(1, 6))):
+            data[int(rng.integers(128, pixel_start))] = int(rng.integers(0, 256))
+        (out / f"f{n:02d}.dcm").write_bytes(bytes(data))
+    result = scan(out)
+    assert len(result.files) + len(result.skipped) - sum(1 for r in result.files if r.problem) \
+        == 60
+    for plan in plan_all(result):
+        describe(plan)  # must not raise
+    r = run_cli("import", out, tmp_path / "c.twin")
+    assert r.code in (0, 2), r.err
+    assert "internal error" not in r.err
+
+
+def test_unreadable_folder_is_reported(tmp_path, run_cli, monkeypatch):
+    write_ct(volume(shape=(3, 8, 8)), tmp_path / "d" / "ok")
+    locked = tmp_path / "d" / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # as a folder without read permission behaves (even for root)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    r = run_cli("scan", tmp_path / "d", "--json")
+    assert {"file": "locked/", "reason": "folder cannot be read (Permission denied)"} \
+        in r.json["skipped"]
+    assert r.json["series"][0]["n_files"] == 3

@@ -104,10 +104,10 @@ def plan_series(key: str, records: list[FileRecord]) -> SeriesPlan:
     data = (([r for r in records if not r.problem] or records)[0]).header.data
     gated = _is_gated(data, frames)
     plan = SeriesPlan(key, records, [], gated, warnings, names=names)
-    if not key.startswith(tuple("0123456789")):
+    if not data.string("SeriesInstanceUID"):
         warnings.append(f"the files have no SeriesInstanceUID; grouped as series {key} by "
                         "study, series number, image size and folder")
-    if (data.integer("SamplesPerPixel") or 1) != 1:
+    if (data.integer_or_none("SamplesPerPixel") or 1) != 1:
         plan.reason = "colour images (not a CT or MR volume)"
         return plan
     frames = _main_geometry(frames, names, warnings)
@@ -119,8 +119,9 @@ def plan_series(key: str, records: list[FileRecord]) -> SeriesPlan:
         plan.reason = "a localizer (scout) image series"
     axes = slice_axes(frames[0].orientation)
     distance = {f.key: dot(f.position_lps_mm, axes[2]) for f in frames}
-    rr = rr_interval_ms(data.number("NominalInterval"), data.number("CardiacRRIntervalSpecified"),
-                        data.number("HeartRate"))
+    rr = rr_interval_ms(data.number_or_none("NominalInterval"),
+                        data.number_or_none("CardiacRRIntervalSpecified"),
+                        data.number_or_none("HeartRate"))
     plan.phases = split_phases(frames, distance, rr, _same_position_tol(distance))
     plan.geometry_frames = frames
     return plan

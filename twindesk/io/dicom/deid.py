@@ -124,7 +124,7 @@ class Deidentifier:
             return "U"
         if vr in ("DA", "DT"):
             return "S"
-        if vr in ("PN", "LT", "ST", "UT"):
+        if vr in ("PN", "LT", "ST", "UT", "UN"):  # names, free text, unknown content
             return "X"
         return "K"
 

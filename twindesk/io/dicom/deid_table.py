@@ -9,7 +9,8 @@ permits is used: ``Z`` for attributes that are Type 2 in the CT / MR / Enhanced 
 
 Rules for attributes *not* listed (applied by :class:`~twindesk.io.dicom.deid.Deidentifier`
 to datasets): private attributes, overlays and curves are removed; unlisted person names,
-free text (LT/ST/UT) are removed; every UID that is not a DICOM-defined one
+free text (LT/ST/UT) and values of unknown type (UN) are removed; every UID that is not a
+DICOM-defined one
 (``1.2.840.10008.*``) is replaced; dates (DA/DT) are shifted.
 """
 

@@ -8,6 +8,7 @@ shared groups, then to the top level. Classic images keep them at the top level.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def frames_of(header: Header) -> list[Frame]:
                        or _lookup(data, groups, "AcquisitionNumber"))
         frames.append(Frame(
             path=header.path, index=k, grid=grid, sop_uid=data.string("SOPInstanceUID"),
-            instance=data.integer("InstanceNumber"),
+            instance=data.integer_or_none("InstanceNumber"),
             position_lps_mm=position,
             orientation=_vector(_lookup(data, groups, "ImageOrientationPatient"), 6),
             pixel_spacing_mm=_xy_spacing(_lookup(data, groups, "PixelSpacing")),
@@ -133,12 +134,12 @@ def _lookup(top: Elements, groups: list[Elements], kw: str) -> list[float]:
 
 
 def _vector(values: list[float], n: int) -> tuple[float, ...] | None:
-    return tuple(values) if len(values) == n else None
+    return tuple(values) if len(values) == n and all(map(math.isfinite, values)) else None
 
 
 def _xy_spacing(values: list[float]) -> tuple[float, float] | None:
     # PixelSpacing is (row spacing, column spacing) = (y, x) (PS3.3 C.7.6.2.1.1)
-    if len(values) != 2 or min(values) <= 0:
+    if _vector(values, 2) is None or min(values) <= 0:
         return None
     return (values[1], values[0])
 

@@ -128,6 +128,13 @@ class Elements:
         except ValueError:
             return None
 
+    def number_or_none(self, kw: str) -> float | None:
+        """Like :meth:`number`, but an unreadable value (informational tags) is ``None``."""
+        try:
+            return self.number(kw)
+        except ValueError:
+            return None
+
     def items(self, kw: str) -> list[Elements]:
         entry = self.raw.get(kw)
         return entry[1] if entry is not None and isinstance(entry[1], list) else []

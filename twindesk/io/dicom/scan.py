@@ -60,19 +60,24 @@ class ScanResult:
         return groups
 
 
-def list_files(root: Path) -> list[Path]:
+def list_files(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every regular file under ``root`` (or ``root`` itself), sorted, symlinked folders not
-    followed (no loops)."""
+    followed (no loops); and the folders that could not be listed, with the reason."""
     root = Path(root)
     if root.is_file():
-        return [root]
+        return [root], []
     if not root.is_dir():
         raise InputError(f"{root}: no such file or folder", "check the path")
-    found = []
-    for folder, dirs, names in os.walk(root, onerror=None):
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or root), exc.strerror or str(exc)))
+
+    for folder, dirs, names in os.walk(root, onerror=failed):
         dirs.sort()
         found.extend(Path(folder) / n for n in sorted(names))
-    return [p for p in found if p.is_file()]
+    return [p for p in found if p.is_file()], unreadable
 
 
 def scan(root: Path, progress=None, cancel=None) -> ScanResult:
@@ -80,14 +85,21 @@ def scan(root: Path, progress=None, cancel=None) -> ScanResult:
 
     Parameters
     ----------
+    root
+        A folder (searched recursively), one file, or a DICOMDIR (its folder is searched).
     progress, cancel
         Job progress callback and :class:`~twindesk.jobs.CancelToken` (checked per file).
     """
     root = Path(root)
+    if root.is_file() and root.name.upper() == "DICOMDIR":  # a CD/DVD's index: scan its media
+        root = root.parent
     report = ProgressReporter(progress, cancel=cancel)
-    paths = list_files(root)
+    paths, unreadable = list_files(root)
     result = ScanResult(root)
     base = root if root.is_dir() else root.parent
+    for folder, why in unreadable:
+        result.skipped.append({"file": clean_text(folder.relative_to(base).as_posix() + "/"),
+                               "reason": f"folder cannot be read ({why})"})
     for i, path in enumerate(paths):
         if i % 16 == 0:
             report(i / max(len(paths), 1), "reading DICOM headers")

@@ -93,10 +93,10 @@ def pump_until(app, done, timeout_s=600.0):
 
 def job_for(kind: str, window):
     """(title, fn, params, child) of the job to run while measuring stalls."""
-    if kind == "segment":
+    if kind in ("segment", "segment-thread"):
         from twindesk.ui.panels.segmentation import segmentation_job_spec
 
-        return segmentation_job_spec(window, "aorta")
+        return segmentation_job_spec(window, "aorta", child=kind == "segment")
     from twindesk.ui.case_control import _load_job
 
     return ("load", _load_job, window.session.case, False)
@@ -177,7 +177,9 @@ def bench_scroll(app, window, frames: int = 60) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", choices=("segment", "load"), default="segment")
+    ap.add_argument("--job", choices=("segment", "segment-thread", "load"), default="segment",
+                    help="segment: in a child process (as the window runs it); "
+                         "segment-thread: in a worker thread, for comparison")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     from twindesk.app import application

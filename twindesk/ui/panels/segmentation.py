@@ -8,8 +8,6 @@ The logic is the anatomy room's: ``twindesk.imaging.segment.segment_image`` (the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QVBoxLayout)
@@ -18,34 +16,17 @@ from twindesk.errors import TwindeskError
 from twindesk.imaging import edit, labels
 from twindesk.imaging.grid import Grid, mask_stats
 from twindesk.ui.actions import ActionSpec
+from twindesk.ui.job_functions import SegmentJobParams, segment_job
 from twindesk.ui.panels.base import Panel
 
 DEFAULT_RANGE_HU = (150.0, 1000.0)  # contrast-filled blood, below calcium and metal
 BRUSH_TOOLS = {"paint": "paint", "erase": "erase", "threshold": "threshold"}
 
 
-@dataclass(frozen=True)
-class SegmentJobParams:
-    """Input of :func:`segment_job`: the case image and what to segment (LPS mm)."""
-
-    image: object  # SimpleITK image of the case volume
-    structure: str
-    seed_lps_mm: tuple[float, float, float] | None = None
-    aorta_mask: np.ndarray | None = None
-
-
-def segment_job(params: SegmentJobParams, progress, cancel):
-    """Segment one structure of the image (a job; stores nothing)."""
-    from twindesk.imaging.segment import segment_image
-
-    return segment_image(params.image, params.structure, params.seed_lps_mm, progress, cancel,
-                         params.aorta_mask)
-
-
-def segmentation_job_spec(window, structure: str):
+def segmentation_job_spec(window, structure: str, child: bool = True):
     """(title, job, params, child) of an automatic segmentation, for the benchmark."""
     return (f"Segmenting {structure}", segment_job,
-            SegmentJobParams(window.session.case.image(), structure), False)
+            SegmentJobParams(window.session.case.image(), structure), child)
 
 
 class SegmentationPanel(Panel):
@@ -192,7 +173,7 @@ class SegmentationPanel(Panel):
                                   aorta.mask.astype(bool) if aorta and structure != "aorta"
                                   else None)
         self.window_.jobs.start(f"Segmenting {structure}", segment_job, params,
-                                lambda seg: self._segmented(structure, seg))
+                                lambda seg: self._segmented(structure, seg), child=True)
 
     def _segmented(self, structure: str, seg) -> None:
         meta = {**seg.meta, "seed_lps_mm": [round(float(v), 3) for v in seg.seed_lps_mm],

@@ -17,7 +17,7 @@ from twindesk.errors import ReadOnlyCaseError, TwindeskError
 from twindesk.geometry.preview import mask_surface
 from twindesk.geometry.rulers import measure
 from twindesk.model import annotations, commands
-from twindesk.ui.session import CaseSession, load_case_data, load_mask
+from twindesk.ui.session import CaseSession, load_case_data, load_mask, read_centerlines
 
 AUTOSAVE_DEBOUNCE_MS = 2000     # snapshot shortly after each edit
 AUTOSAVE_PERIOD_MS = 30000      # and periodically, as a safety net
@@ -270,6 +270,7 @@ class CaseControl:
                 s.set_layer(structure, mask)
                 self._layer_sha[structure] = sha
                 self._preview_surface(structure)
+        self.panels["reslice"].set_centerlines(read_centerlines(case)[0])
 
     def _preview_surface(self, structure: str) -> None:
         """Show a quick surface of a mask in 3D unless the case stores a real one."""

@@ -26,7 +26,7 @@ BRUSH_TOOLS = {"paint": "paint", "erase": "erase", "threshold": "threshold"}
 def segmentation_job_spec(window, structure: str, child: bool = True):
     """(title, job, params, child) of an automatic segmentation, for the benchmark."""
     return (f"Segmenting {structure}", segment_job,
-            SegmentJobParams(window.session.case.image(), structure), child)
+            SegmentJobParams(window.session.case.artifact_path("volume"), structure), child)
 
 
 class SegmentationPanel(Panel):
@@ -169,7 +169,7 @@ class SegmentationPanel(Panel):
         structure = self.current
         seed = None if seed_lps_mm is None else tuple(float(v) for v in seed_lps_mm)
         aorta = self.state.layers.get("aorta")
-        params = SegmentJobParams(session.case.image(), structure, seed,
+        params = SegmentJobParams(session.case.artifact_path("volume"), structure, seed,
                                   aorta.mask.astype(bool) if aorta and structure != "aorta"
                                   else None)
         self.window_.jobs.start(f"Segmenting {structure}", segment_job, params,

@@ -98,10 +98,16 @@ def test_threshold_brush_takes_the_vessel_inside_the_ball(opened, synthetic_case
     in_range = (w.state.volume >= 300) & (w.state.volume <= 500)
     np.testing.assert_array_equal(w.state.layers["aorta"].mask.astype(bool), inside & in_range)
     assert np.all(w.state.volume[w.state.layers["aorta"].mask.astype(bool)] == VESSEL_HU)
-    # a whole-mask clean-up is one more undoable edit
-    before = int(w.state.layers["aorta"].mask.sum())
+    # a clean-up that changes nothing adds no edit; one that does is one more undoable edit
+    n_edits = len(w.session.case.doc["history"]["undo"])
     panel.whole_mask_edit("keep_largest")
-    assert int(w.state.layers["aorta"].mask.sum()) == before  # one island already
+    assert len(w.session.case.doc["history"]["undo"]) == n_edits  # one island already
+    w.actions_by_id["seg.paint"].trigger()
+    panel.radius.setValue(2.0)
+    click(qtbot, axial, np.array([15.0, 12.0, vessel[2]]))  # a small separate island
+    assert len(w.session.case.doc["history"]["undo"]) == n_edits + 1
+    panel.whole_mask_edit("keep_largest")
+    np.testing.assert_array_equal(w.state.layers["aorta"].mask.astype(bool), inside & in_range)
     assert w.session.case.doc["history"]["undo"][-1]["label"].startswith("keep largest")
 
 

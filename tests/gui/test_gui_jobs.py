@@ -47,7 +47,7 @@ def test_cancel_thread_job_promptly_case_unchanged(opened, synthetic_case, qtbot
     before = (synthetic_case.path / "case.json").read_bytes()
     job, results, dt = _cancel_and_time(opened, qtbot, False, stepping_job, 10_000)
     assert job.outcome == "cancelled" and results == [] and dt < 0.5
-    assert not opened.job_bar.isVisible()
+    qtbot.waitUntil(lambda: not opened.job_bar.isVisible(), timeout=2000)
     assert (synthetic_case.path / "case.json").read_bytes() == before
     assert opened.errors.history == []   # cancelling is not an error
 

@@ -127,9 +127,10 @@ def _load_volume(src: Path):
     for key in image.GetMetaDataKeys():  # header text fields are not carried into the case
         image.EraseMetaData(key)
     image = narrow_to_int16(image)
-    warnings = [f"{src.name}: a research volume file carries no patient, study or acquisition "
-                "information (not checked for ECG gating or slice thickness); check that its "
-                "orientation is right before measuring"]
+    # the file name is left out: it often carries the patient's name (de-identified imports)
+    warnings = ["imported from a research volume file, which carries no patient, study or "
+                "acquisition information (not checked for ECG gating or slice thickness); "
+                "check that its orientation is right before measuring"]
     return LoadedSeries(image, {}, warnings, "", None, None,
                         {"pixel_type": image.GetPixelIDTypeAsString(), "resampled": False},
                         {"kind": "volume", "path": str(src.resolve()), "n_files": 1})

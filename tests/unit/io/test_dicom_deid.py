@@ -148,3 +148,16 @@ def test_table_keywords_exist_in_the_dicom_dictionary():
 @pytest.mark.parametrize("value", ["", "2024", "20241399"])
 def test_bad_dates_become_empty(value):
     assert Deidentifier(b"x" * 32).date(value) == ""
+
+
+def test_volume_file_name_is_not_stored_when_deidentified(tmp_path, run_cli):
+    import SimpleITK as sitk
+
+    sitk.WriteImage(volume(shape=(3, 8, 8)), str(tmp_path / "Doe_Johnathan_PID-83921.nii.gz"))
+    r = run_cli("import", tmp_path / "Doe_Johnathan_PID-83921.nii.gz", tmp_path / "c.twin",
+                "--deidentify", "--json")
+    assert r.code == 0, r.err
+    for name in ("case.json", "audit.jsonl"):
+        text = (tmp_path / "c.twin" / name).read_text("utf-8")
+        assert "Doe" not in text and "PID-83921" not in text
+    assert r.json["deidentified"] is True

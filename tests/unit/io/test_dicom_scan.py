@@ -26,6 +26,7 @@ def test_scan_is_recursive_and_lists_junk_with_reasons(tmp_path, run_cli):
     r = run_cli("scan", tmp_path, "--json")
     assert r.code == 0
     assert len(r.json["series"]) == 1 and r.json["series"][0]["n_files"] == 5
+    assert r.json["series"][0]["folder"] == "a/b/series"
     reasons = {s["file"]: s["reason"] for s in r.json["skipped"]}
     assert set(reasons) == {"a/junk/notes.txt", "a/junk/empty.dcm", "a/junk/random.bin",
                             "a/junk/image.png"}

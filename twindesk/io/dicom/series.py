@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from typing import Any
 
@@ -28,6 +29,7 @@ def describe(plan: SeriesPlan) -> dict[str, Any]:
         "description": clean_text(data.text("SeriesDescription")),
         "modality": clean_text(data.string("Modality")) or None,
         "n_files": len(plan.records),
+        "folder": _folder(plan),
         "size": None, "spacing_mm": None,
         "series_number": data.integer_or_none("SeriesNumber"),
         "study_uid": clean_text(data.string("StudyInstanceUID")) or None,
@@ -116,6 +118,12 @@ def _phase_series(volumes: list[SeriesPlan], percent: float | None):
     plan = by_phase[id(chosen)]
     warnings = [w.replace("multiphase series", "one series per cardiac phase") for w in warnings]
     return plan, [f"{w}; series {clean_text(plan.key)}" for w in warnings]
+
+
+def _folder(plan: SeriesPlan) -> str:
+    """The folder holding the series' files, relative to the scanned root ("" for the root)."""
+    parents = {posixpath.dirname(r.name) for r in plan.records}
+    return posixpath.commonpath(sorted(parents)) if len(parents) > 1 else parents.pop()
 
 
 def _line(plan: SeriesPlan) -> str:

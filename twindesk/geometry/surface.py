@@ -72,6 +72,19 @@ def to_lps(poly, grid: Grid) -> None:
         poly.DeepCopy(rev.GetOutput())
 
 
+def padded_crop(mask: np.ndarray, grid: Grid, pad: int) -> tuple[np.ndarray, Grid]:
+    """The mask's bounding box plus ``pad`` empty voxels on every side (also where the mask
+    touches the image border, so the surface closes there), with its grid."""
+    sl = bbox_slices(mask, pad=0)
+    g = sub_grid(grid, sl)
+    lo = np.full(3, -float(pad))
+    origin = g.zyx_to_lps(lo)[0]
+    sub = np.pad(mask[sl], pad)
+    shape = sub.shape
+    return sub, Grid(tuple(float(v) for v in origin), g.spacing_mm, g.direction,
+                     (int(shape[2]), int(shape[1]), int(shape[0])))
+
+
 def iso_surface(field: np.ndarray, grid: Grid, level: float = 0.5):
     """Raw flying-edges iso-surface of a field on ``grid`` (vtkPolyData, LPS mm)."""
     import vtk
@@ -97,10 +110,9 @@ def mask_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams = SurfacePa
 
     if not mask.any():
         raise InputError("the mask is empty", "segment the structure first")
-    sl = bbox_slices(mask, pad=2)
-    g = sub_grid(grid, sl)
+    sub, g = padded_crop(mask, grid, 2)
     fe = vtk.vtkFlyingEdges3D()
-    fe.SetInputData(image_data(mask[sl].astype(np.uint8), g))
+    fe.SetInputData(image_data(sub.astype(np.uint8), g))
     fe.SetValue(0, 0.5)
     fe.ComputeNormalsOff()
     fe.ComputeGradientsOff()

@@ -86,12 +86,15 @@ class Track:
 
 def track(mask: np.ndarray, grid: Grid, start_lps_mm, direction_lps, radius_mm: float,
           step_mm: float = 2.0, max_length_mm: float = 400.0, chamber_rim: float = 0.5,
-          growth: float = 1.4, cancel: CancelToken | None = None) -> Track:
+          growth: float = 1.4, chamber_growth: float = 1.5,
+          cancel: CancelToken | None = None) -> Track:
     """Follow a tube in ``mask`` from ``start_lps_mm`` along ``direction_lps``.
 
     ``radius_mm`` is the vessel radius at the start; each section is clipped to
     ``growth * r + 3 mm`` where ``r`` is the running radius, so the lumen may widen by about
-    40 % per step but a touching neighbour is cut off.
+    40 % per step but a touching neighbour is cut off. The walk has entered a chamber when
+    the section fills its clipping circle's rim, or when it is ``chamber_growth`` times as
+    wide as the narrowest of the last eight sections (a gradually opening cavity).
     """
     d = unit(direction_lps)
     p = np.asarray(start_lps_mm, dtype=float)
@@ -109,7 +112,9 @@ def track(mask: np.ndarray, grid: Grid, start_lps_mm, direction_lps, radius_mm: 
         if sec is None:
             stop = "end"
             break
-        if sec.rim_fraction > chamber_rim and sections:
+        recent = [x.radius_eq_mm for x in sections[-8:]]
+        if sections and (sec.rim_fraction > chamber_rim
+                         or sec.radius_eq_mm > chamber_growth * min(recent)):
             sections.append(sec)
             stop = "chamber"
             break

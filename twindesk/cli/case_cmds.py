@@ -13,6 +13,9 @@ from twindesk.errors import InputError
 #: ``--what`` kinds → "module:function(case, out_path, arg)"; later rooms add theirs.
 EXPORTERS: dict[str, str] = {
     "volume": "twindesk.io.volume:export_case_volume",
+    "mesh": "twindesk.geometry.export:export_mesh",
+    "surface": "twindesk.geometry.export:export_surface",
+    "centerline": "twindesk.geometry.export:export_centerline",
 }
 
 

@@ -73,8 +73,9 @@ def test_brushes_volume_undo_redo_save(opened, synthetic_case, qtbot):
                    | Qt.KeyboardModifier.ShiftModifier)
     np.testing.assert_array_equal(w.state.layers["lv"].mask.astype(bool), expected)
     assert not w.actions_by_id["edit.redo"].isEnabled()
-    # the 3D view shows the mask as a surface
-    assert "lv" in w.state.surfaces
+    # the 3D view shows the mask as a surface (built off the UI thread)
+    qtbot.waitUntil(lambda: "lv" in w.state.surfaces, timeout=30000)
+    assert w.state.surfaces["lv"].mesh.n_points > 0
     w.save_case()
     doc = json.loads((synthetic_case.path / "case.json").read_text())
     assert doc["artifacts"]["labels:lv"]["meta"]["voxels"] == int(expected.sum())

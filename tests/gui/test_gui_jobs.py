@@ -77,6 +77,8 @@ def test_one_job_at_a_time(main_window, qtbot):
     main_window.jobs.start("long", stepping_job, 10_000)
     main_window.open_case(main_window.settings.path.parent)  # refused while busy
     assert "still running" in main_window.errors.history[-1][0]
+    assert main_window.jobs.start("second", stepping_job, 3) is None
+    assert main_window.errors.history[-1][0] == "'long' is still running"
     main_window.jobs.cancel()
     wait_idle(qtbot, main_window)
     main_window.errors.close_all()

@@ -81,7 +81,7 @@ class StallMeter:
         """Longest gap, 99th percentile gap, and the share of time spent in gaps > 100 ms."""
         self.timer.stop()
         g = np.asarray(self.gaps or [0.0])
-        return {"max_ms": 1000 * g.max(), "p99_ms": 1000 * float(np.percentile(g, 99)),
+        return {"max_ms": float(1000 * g.max()), "p99_ms": 1000 * float(np.percentile(g, 99)),
                 "over_100ms_share": float(g[g > 0.1].sum() / max(g.sum(), 1e-9))}
 
 
@@ -243,8 +243,8 @@ def main() -> int:
             else:
                 out[key] = round(statistics.median(values), 3)
     out["scroll_ratio_vs_raw"] = round(out["scroll_2d_ms"] / out["raw_qimage_ms"], 2)
-    out["goal_stall_ok"] = out["job_max_stall_ms"] <= 100
-    out["goal_scroll_ok"] = out["scroll_2d_ms"] <= 33
+    out["goal_stall_ok"] = bool(out["job_max_stall_ms"] <= 100)
+    out["goal_scroll_ok"] = bool(out["scroll_2d_ms"] <= 33)
     print(json.dumps(out))
     return 0
 

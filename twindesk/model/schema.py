@@ -30,6 +30,16 @@ Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all option
     ``True`` and ``{"profile", "key" (hex secret), "options", "codes", "date_shift_days",
     "pseudonym"}`` after a de-identified import (:mod:`twindesk.io.dicom.deid`); the key
     keeps later imports and exports of this twin consistent.
+
+Written by the desktop window:
+
+``annotations``
+    ``{"measurements": [{"id", "kind": "distance"|"angle", "points_lps_mm", "value",
+    "unit": "mm"|"deg", "view", "created_utc"}]}`` (:mod:`twindesk.model.annotations`),
+    changed through undoable commands.
+
+Next to ``case.json`` (never part of it): ``.autosave/snapshot.json``, the window's crash
+recovery copy of the in-memory document (:mod:`twindesk.model.autosave`).
 """
 
 from __future__ import annotations

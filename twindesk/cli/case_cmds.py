@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Any
 
 from twindesk.cli.output import CommandResult
 from twindesk.errors import InputError
+from twindesk.report import exports as _exports
 
-#: ``--what`` kinds → "module:function(case, out_path, arg)"; later rooms add theirs.
-EXPORTERS: dict[str, str] = {
-    "volume": "twindesk.io.volume:export_case_volume",
-    "bundle": "twindesk.io.bundle:export_case_bundle",
-    "seg": "twindesk.io.dicom.seg:export_case_seg",
-    "measurements": "twindesk.report.measurements:export_measurements_csv",
-    "mesh": "twindesk.geometry.export:export_mesh",
-    "surface": "twindesk.geometry.export:export_surface",
-    "centerline": "twindesk.geometry.export:export_centerline",
-}
+#: ``--what`` kinds; the registry lives in the core (:mod:`twindesk.report.exports`) so the
+#: window's Export dialog offers the same kinds. Add new exporters there, one line each.
+EXPORTERS = _exports.EXPORTERS
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -98,44 +91,25 @@ def cmd_info(args: argparse.Namespace) -> CommandResult:
         return CommandResult(case_summary(case), human_info)
 
 
-def resolve_exporter(what: str):
-    kind, _, arg = what.partition(":")
-    target = EXPORTERS.get(kind)
-    if target is None:
-        raise InputError(f"--what: unknown kind '{kind}'",
-                         f"choose one of: {', '.join(sorted(EXPORTERS))}")
-    module, _, func = target.partition(":")
-    return getattr(importlib.import_module(module), func), kind, arg or None
-
-
 def cmd_export(args: argparse.Namespace) -> CommandResult:
     from twindesk.model.case import Case
 
-    exporter, kind, arg = resolve_exporter(args.what)
-    options = {}
+    _exports.resolve_exporter(args.what)  # an unknown kind is reported first
+    password = None
     if args.encrypt or args.password_file:
-        if kind != "bundle":
-            raise InputError("--encrypt and --password-file apply to --what bundle only",
-                             "drop them, or export a bundle")
         if not (args.encrypt and args.password_file):
             raise InputError("--encrypt needs --password-file F (and the reverse)",
                              "give both to seal the bundle with a password")
+        if not args.what.startswith("bundle"):
+            raise InputError("--encrypt and --password-file apply to --what bundle only",
+                             "drop them, or export a bundle")
         from twindesk.io.sealed import read_password_file
 
-        options["password"] = read_password_file(args.password_file)
-    if args.deidentify:
-        if kind != "bundle":
-            raise InputError("--deidentify applies to --what bundle only",
-                             "drop it, or export a bundle")
-        options["deidentify"] = True
-    out = args.out.resolve()
-    if not out.parent.is_dir():
-        raise InputError(f"{out.parent}: folder does not exist", "create it or choose another OUT")
+        password = read_password_file(args.password_file)
     with Case.open(args.case, write=False) as case:
-        info = exporter(case, out, arg, **options) or {}
-        case.log_action("export", {"what": args.what, "out": str(out), **info})
-    result = {"case": str(args.case), "what": args.what, "out": str(out),
-              "bytes": out.stat().st_size, **info}
+        result = _exports.export_case(case, args.out, args.what, password=password,
+                                      deidentify=args.deidentify)
+    result["case"] = str(args.case)
     return CommandResult(result, lambda d: f"Wrote {d['out']} ({d['bytes']} bytes)")
 
 

@@ -107,47 +107,13 @@ def human_add(d: dict[str, Any]) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> CommandResult:
-    from twindesk.io.clinical import read_clinical
     from twindesk.model.case import Case
-    from twindesk.model.guidelines import aortic_thresholds
-    from twindesk.model import versions
-    from twindesk.twin import accuracy, clinical
+    from twindesk.twin.attach import attach_file
 
-    batch, raw = read_clinical(args.file)  # parse fully before touching the case
     with Case.open(args.case, require_write=True) as case:
-        versions.ensure_baseline(case)
-        source = clinical.attach_batch(case, batch, raw, args.file.name)
-        matched = accuracy.match_predictions(case.doc)
-        what = (f"{len(batch.observations)} observations" if batch.kind != "vcf"
-                else f"{len(batch.genomic_flags)} genomic flags")
-        version = versions.record_version(
-            case, "clinical-data", f"attached {batch.kind} file ({what})",
-            {"source": source["id"], "kind": batch.kind})
-        case.save("twin-add", {"source": source["id"], "kind": batch.kind,
-                               "file": source["file_name"], "sha256": source["sha256"],
-                               "n_observations": len(batch.observations),
-                               "n_genomic_flags": len(batch.genomic_flags)})
-        flags = clinical.genomic_flags(case.doc)
-        result = {"case": str(case.path), "source": {k: source[k] for k in (
-                      "id", "kind", "artifact", "file_name", "sha256", "attached_utc")},
-                  "observations": [o.to_doc() for o in batch.observations],
-                  "genomic_flags": [f.to_doc() for f in batch.genomic_flags],
-                  "unknown": batch.unknown, "ignored": batch.ignored,
-                  "warnings": batch.warnings, "meta": batch.meta, "version": version,
-                  "latest_vitals": clinical.latest_vitals(case.doc),
-                  "predictions_matched": matched,
-                  "thresholds": _public_thresholds(aortic_thresholds(flags)) if flags else None,
-                  "recalibration": None}
-        if args.recalibrate:
-            from twindesk.twin.recalibration import recalibrate
-
-            result["recalibration"] = recalibrate(case, args.samples)
+        result = attach_file(case, args.file, recalibrate=args.recalibrate,
+                             samples=args.samples)
     return CommandResult(result, human_add)
-
-
-def _public_thresholds(t: dict[str, Any]) -> dict[str, Any]:
-    return {k: t[k] for k in ("threshold_mm", "basis", "cor", "citation", "verified", "reasons",
-                              "growth_threshold_mm_per_year", "notes")}
 
 
 # ------------------------------------------------------------------------- timeline/log

@@ -145,6 +145,38 @@ class Case:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # ------------------------------------------------------------ hand-over
+    def lend(self, reason: str) -> Case:
+        """Hand the write lock to a worker: returns a second :class:`Case` on this folder
+        holding the lock and a copy of the document; this object is read-only (``reason``
+        says why) until :meth:`take_back`.
+
+        For long work that changes the case off the thread that owns it (the window runs
+        a follow-up import or a recalibration as a job): the worker commits through its own
+        object, and the owner cannot edit meanwhile, so neither overwrites the other.
+        """
+        import copy
+
+        self._require_writable()
+        worker = Case(self.path, copy.deepcopy(self.doc), self._lock, None)
+        self._lock, self.readonly_reason = None, reason
+        return worker
+
+    def take_back(self, worker: Case) -> bool:
+        """Reclaim the write lock lent to ``worker`` (which must no longer be used).
+
+        The worker's document replaces this one when the worker committed (its revision
+        moved on); uncommitted changes of a worker that failed are dropped, as they never
+        reached the disk. Returns True when the document was replaced.
+        """
+        self._lock, self.readonly_reason = worker._lock, None
+        worker._lock, worker.readonly_reason = None, "handed back"
+        committed = worker.doc.get("revision") != self.doc.get("revision")
+        if committed:
+            self.doc = worker.doc
+            self._cache.clear()
+        return committed
+
     @property
     def writable(self) -> bool:
         return self._lock is not None and self._lock.held

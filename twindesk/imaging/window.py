@@ -109,14 +109,30 @@ def structure_color(name: str) -> tuple[int, int, int]:
 
 def compose_rgb(gray: np.ndarray, masks: list[tuple[np.ndarray, tuple[int, int, int]]],
                 opacity: float) -> np.ndarray:
-    """Blend binary ``masks`` (same shape as ``gray``) in their colours over a grey image.
+    """Blend binary ``masks`` (same shape as ``gray``) in their colours over a grey image
+    (``(rows, cols)``) or a colour image (``(rows, cols, 3)``, e.g. from :func:`fuse_rgb`).
 
     Returns an ``(rows, cols, 3)`` uint8 image; later masks are drawn over earlier ones.
     """
-    rgb = np.repeat(gray[:, :, None], 3, axis=2).astype(np.float32)
+    rgb = (np.repeat(gray[:, :, None], 3, axis=2) if gray.ndim == 2 else gray).astype(np.float32)
     a = float(np.clip(opacity, 0.0, 1.0))
     for mask, color in masks:
         m = mask.astype(bool)
         if m.any():
             rgb[m] = (1 - a) * rgb[m] + a * np.asarray(color, np.float32)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def fuse_rgb(base: np.ndarray, other: np.ndarray, blend: float) -> np.ndarray:
+    """False-colour fusion of two windowed uint8 images of the same plane.
+
+    At ``blend`` 1 the pixel is (other, base, other): grey where the images agree, green
+    where only ``base`` is bright, magenta where only ``other`` is (the usual registration
+    check colours); ``blend`` 0 shows ``base`` alone, values between mix the two linearly.
+    Returns ``(rows, cols, 3)`` uint8.
+    """
+    b = float(np.clip(blend, 0.0, 1.0))
+    g = base.astype(np.float32)
+    o = other.astype(np.float32)
+    rgb = np.stack([(1 - b) * g + b * o, g, (1 - b) * g + b * o], axis=-1)
     return np.clip(rgb, 0, 255).astype(np.uint8)

@@ -18,6 +18,35 @@ def _fitted_values(cal: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
             for k, p in ((cal or {}).get("fitted") or {}).items()}
 
 
+def parameter_changes(previous: dict[str, Any] | None,
+                      new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fitted parameters of calibration ``new`` next to those of ``previous`` (None for the
+    first): ``[{"parameter", "unit", "old", "new", "change_pct", "source"}]``."""
+    old_values, new_values = _fitted_values(previous), _fitted_values(new)
+    changes = []
+    for key, nv in new_values.items():
+        ov = old_values.get(key, {}).get("value")
+        n = nv["value"]
+        changes.append({"parameter": key, "unit": nv["unit"], "old": ov, "new": n,
+                        "change_pct": (100.0 * (n - ov) / ov) if ov and n is not None else None,
+                        "source": nv["source"]})
+    return changes
+
+
+def latest_comparison(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The latest calibration of a case document: its id, targets, the targets against the
+    calibrated model (``reproduced``) and the parameter changes from the calibration
+    before it; None when the twin was never calibrated."""
+    cals = (doc.get("physiology") or {}).get("calibrations") or []
+    if not cals:
+        return None
+    new = cals[-1]
+    return {"calibration_id": new.get("id"), "time_utc": new.get("time_utc"),
+            "previous_calibration_id": cals[-2].get("id") if len(cals) > 1 else None,
+            "targets": new.get("targets") or {}, "reproduced": new.get("reproduced") or {},
+            "parameters": parameter_changes(cals[-2] if len(cals) > 1 else None, new)}
+
+
 def recalibrate(case, n_samples: int = 300, seed: int = 12345, progress=None,
                 cancel=None) -> dict[str, Any]:
     """Refit the 0D model of an open, writable case to the latest attached vitals, record a
@@ -35,15 +64,7 @@ def recalibrate(case, n_samples: int = 300, seed: int = 12345, progress=None,
     previous = dict(cals[-1]) if cals else None
     result = calibrate_case(case, ClinicalData(), UQSettings(n_samples=n_samples, seed=seed),
                             progress, cancel)
-    new = case.doc["physiology"]["calibrations"][-1]
-    old_values, new_values = _fitted_values(previous), _fitted_values(new)
-    changes = []
-    for key, nv in new_values.items():
-        ov = old_values.get(key, {}).get("value")
-        n = nv["value"]
-        changes.append({"parameter": key, "unit": nv["unit"], "old": ov, "new": n,
-                        "change_pct": (100.0 * (n - ov) / ov) if ov and n is not None else None,
-                        "source": nv["source"]})
+    changes = parameter_changes(previous, case.doc["physiology"]["calibrations"][-1])
     version = case.doc["twin"]["versions"][-1]  # recorded by the calibration itself
     return {"case": str(case.path), "calibration_id": result["calibration_id"],
             "previous_calibration_id": previous.get("id") if previous else None,

@@ -176,6 +176,15 @@ class CaseControl:
         self._update_actions()
         self._autosave_timer.start(AUTOSAVE_DEBOUNCE_MS)
 
+    def case_committed(self) -> None:
+        """A core function committed the case itself (twin actions): bring the views, the
+        title, the actions and every panel (``panel.case_committed()``) in line."""
+        self.refresh_from_doc()
+        self._update_title()
+        self._update_actions()
+        for panel in self.panels.values():
+            panel.case_committed()
+
     def _update_title(self) -> None:
         if self.session is None:
             self.setWindowTitle(f"twindesk {__version__}")

@@ -98,12 +98,14 @@ class JobManager(QObject):
 
     def start(self, title: str, fn: Callable[..., Any], params: Any,
               on_result: Callable[[Any], None] | None = None, *, child: bool = False,
-              on_cancelled: Callable[[], None] | None = None) -> Job | None:
+              on_cancelled: Callable[[], None] | None = None,
+              on_ended: Callable[[], None] | None = None) -> Job | None:
         """Run ``fn(params, progress, cancel)`` off the UI thread.
 
         ``child=True`` runs it in a spawned process (``fn`` must be picklable), so Cancel
-        terminates it even inside a long library call. While another job runs, the user is
-        told so and None is returned.
+        terminates it even inside a long library call. ``on_ended`` runs last, whatever the
+        outcome (success, failure or cancel). While another job runs, the user is told so
+        and None is returned.
         """
         if self.busy:  # told to the user once, like any other error
             from twindesk.errors import InputError
@@ -133,6 +135,11 @@ class JobManager(QObject):
 
         def ended():
             job.done = True
+            if on_ended is not None:
+                try:
+                    on_ended()
+                except BaseException as exc:  # noqa: BLE001 - one error path
+                    self.report_error(exc, traceback.format_exc())
             self.job_ended.emit(job)
 
         signals.succeeded.connect(succeeded)

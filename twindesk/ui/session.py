@@ -141,6 +141,24 @@ class CaseSession:
         autosave.discard_snapshot(self.path)
         return revision
 
+    def mark_committed(self) -> None:
+        """The document in memory was just committed by a core function (which called
+        ``case.save`` itself): it is the clean state now, and older snapshots are obsolete."""
+        self._committed = self._snapshotted = autosave.doc_fingerprint(self.case.doc)
+        autosave.discard_snapshot(self.path)
+
+    def lend(self, reason: str) -> Case:
+        """Hand the write lock to a job's own :class:`Case` (see :meth:`Case.lend`); the
+        window's case is read-only until :meth:`take_back`."""
+        return self.case.lend(reason)
+
+    def take_back(self, worker: Case) -> bool:
+        """Reclaim the lock; True when the job committed (its state is now the clean one)."""
+        adopted = self.case.take_back(worker)
+        if adopted:
+            self.mark_committed()
+        return adopted
+
     def autosave(self) -> bool:
         """Write a recovery snapshot when there is unsaved work not yet snapshotted."""
         if not self.writable:

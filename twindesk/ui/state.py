@@ -56,6 +56,7 @@ class ViewerState(QObject):
     brush_stroke = Signal(object, object, bool, str)
     seed_clicked = Signal(object)    # lps mm
     measurement_done = Signal(str, object, str)  # kind, list of LPS points, view name
+    fusion_changed = Signal()        # a second volume fused over the first (or removed)
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,11 +76,15 @@ class ViewerState(QObject):
         self.curve_source = ""
         self.measurements: list[dict] = []
         self.pending_points: list[np.ndarray] = []
+        self.fusion_volume: np.ndarray | None = None  # on the volume grid, [k, j, i]
+        self.fusion_name = ""
+        self.fusion_blend = 0.5
 
     # --------------------------------------------------------------- volume
     def set_volume(self, volume: np.ndarray | None, geometry: VolumeGeometry | None) -> None:
         self.volume, self.geometry = volume, geometry
         self.layers, self.surfaces = {}, {}
+        self.fusion_volume, self.fusion_name = None, ""
         self.curve_lps, self.curve_source = None, ""
         self.pending_points = []
         self.cursor_lps = geometry.center_lps() if geometry is not None else np.zeros(3)
@@ -124,6 +129,19 @@ class ViewerState(QObject):
         self.pending_points = []
         self.tool_changed.emit(tool)
         self.pending_changed.emit()
+
+    # --------------------------------------------------------------- fusion
+    def set_fusion(self, volume: np.ndarray | None, name: str = "") -> None:
+        """Fuse a second volume (same grid as :attr:`volume`, e.g. a follow-up resampled
+        onto the baseline) over the MPR views; ``None`` removes it."""
+        if volume is not None and (self.volume is None or volume.shape != self.volume.shape):
+            raise ValueError("the fused volume must lie on the volume's grid")
+        self.fusion_volume, self.fusion_name = volume, name if volume is not None else ""
+        self.fusion_changed.emit()
+
+    def set_fusion_blend(self, blend: float) -> None:
+        self.fusion_blend = float(np.clip(blend, 0.0, 1.0))
+        self.display_changed.emit()
 
     # --------------------------------------------------------------- layers
     def set_layer(self, name: str, mask: np.ndarray, *, visible: bool = True,

@@ -34,3 +34,19 @@ def test_drag_and_overlay():
     mask = np.array([[1, 0], [0, 0]], np.uint8)
     rgb = compose_rgb(gray, [(mask, (200, 0, 0))], 0.5)
     assert tuple(rgb[0, 0]) == (150, 50, 50) and tuple(rgb[1, 1]) == (100, 100, 100)
+
+
+def test_fusion_colours_agreement_grey_and_differences_green_or_magenta():
+    from twindesk.imaging.window import fuse_rgb
+
+    base = np.array([[200, 200, 0]], np.uint8)
+    other = np.array([[200, 0, 200]], np.uint8)
+    full = fuse_rgb(base, other, 1.0)
+    assert full[0, 0].tolist() == [200, 200, 200]   # both bright: grey
+    assert full[0, 1].tolist() == [0, 200, 0]       # baseline only: green
+    assert full[0, 2].tolist() == [200, 0, 200]     # follow-up only: magenta
+    assert (fuse_rgb(base, other, 0.0) == base[..., None]).all()   # baseline alone
+    assert fuse_rgb(base, other, 0.5)[0, 1].tolist() == [100, 200, 100]
+    # label masks still blend over a colour image
+    rgb = compose_rgb(full, [(np.array([[1, 0, 0]], bool), (0, 0, 0))], 0.5)
+    assert rgb[0, 0].tolist() == [100, 100, 100] and rgb[0, 1].tolist() == [0, 200, 0]

@@ -42,3 +42,6 @@ class Panel(QWidget):
 
     def case_closed(self) -> None:
         """The case was closed."""
+
+    def case_committed(self) -> None:
+        """A core function committed the open case (e.g. a twin action): show its state."""

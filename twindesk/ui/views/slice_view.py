@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from twindesk.geometry.rulers import measure
 from twindesk.imaging.curved import curved_mpr
 from twindesk.imaging.mpr import STANDARD_PLANES, oblique_slice, standard_slice
-from twindesk.imaging.window import compose_rgb, drag_window, window_to_uint8
+from twindesk.imaging.window import compose_rgb, drag_window, fuse_rgb, window_to_uint8
 from twindesk.ui.coords import ViewMapping, direction_letters, edge_letters
 from twindesk.ui.state import ViewerState
 
@@ -51,6 +51,7 @@ class SliceView(QWidget):
         self._image = None         # PlaneImage | CurvedImage | None
         self._recompose_needed = False
         self._masks: list = []     # [(mask 2D, color)]
+        self._fusion: np.ndarray | None = None  # the fused volume's pixels of this plane
         self._extract_key = None
         self._qimage: QImage | None = None
         self._buffer: np.ndarray | None = None
@@ -60,6 +61,7 @@ class SliceView(QWidget):
         s = state
         s.volume_changed.connect(self._data_changed)
         s.layers_changed.connect(self._data_changed)
+        s.fusion_changed.connect(self._data_changed)
         s.cursor_changed.connect(self._refresh)
         s.reslice_changed.connect(self._refresh)
         s.display_changed.connect(self._recompose)
@@ -127,19 +129,20 @@ class SliceView(QWidget):
         vol, geom, cur = s.volume, s.geometry, s.cursor_lps
         layers = s.visible_layers()
         if self.kind in STANDARD_PLANES:
-            self._image = standard_slice(vol, geom, self.kind, cur)
-            self._masks = [(standard_slice(ly.mask, geom, self.kind, cur, order=0).pixels,
-                            ly.color) for ly in layers]
+            def cut(a, order=1):
+                return standard_slice(a, geom, self.kind, cur, order=order)
         elif self.kind == "oblique":
-            self._image = oblique_slice(vol, geom, cur, s.oblique_normal_lps)
-            self._masks = [(oblique_slice(ly.mask, geom, cur, s.oblique_normal_lps,
-                                          order=0).pixels, ly.color) for ly in layers]
+            def cut(a, order=1):
+                return oblique_slice(a, geom, cur, s.oblique_normal_lps, order=order)
         elif s.curve_lps is not None and len(s.curve_lps) >= 2:
-            self._image = curved_mpr(vol, geom, s.curve_lps, angle_deg=s.curve_angle_deg)
-            self._masks = [(curved_mpr(ly.mask, geom, s.curve_lps, angle_deg=s.curve_angle_deg,
-                                       order=0).pixels, ly.color) for ly in layers]
+            def cut(a, order=1):
+                return curved_mpr(a, geom, s.curve_lps, angle_deg=s.curve_angle_deg, order=order)
         else:
-            self._image, self._masks = None, []
+            self._image, self._masks, self._fusion = None, [], None
+            return
+        self._image = cut(vol)
+        self._masks = [(cut(ly.mask, 0).pixels, ly.color) for ly in layers]
+        self._fusion = cut(s.fusion_volume).pixels if s.fusion_volume is not None else None
 
     def _compose(self) -> None:
         if self._image is None:
@@ -147,8 +150,12 @@ class SliceView(QWidget):
             return
         s = self.state
         gray = window_to_uint8(self._image.pixels, s.window_width_hu, s.window_level_hu)
-        if self._masks and s.overlay_opacity > 0:
-            rgb = compose_rgb(gray, self._masks, s.overlay_opacity)
+        if self._fusion is not None:
+            gray = fuse_rgb(gray, window_to_uint8(self._fusion, s.window_width_hu,
+                                                  s.window_level_hu), s.fusion_blend)
+        if gray.ndim == 3 or (self._masks and s.overlay_opacity > 0):
+            rgb = compose_rgb(gray, self._masks if s.overlay_opacity > 0 else [],
+                              s.overlay_opacity)
             self._buffer = np.ascontiguousarray(rgb)
             h, w = rgb.shape[:2]
             self._qimage = QImage(self._buffer.data, w, h, 3 * w, QImage.Format.Format_RGB888)
@@ -274,6 +281,9 @@ class SliceView(QWidget):
         s = self.state
         p.setPen(QColor(200, 200, 200))
         lines = [f"W {s.window_width_hu:.0f}  L {s.window_level_hu:.0f}"]
+        if self._fusion is not None:
+            lines.append(f"fused: {s.fusion_name} magenta, baseline green "
+                         f"(blend {100 * s.fusion_blend:.0f} %)")
         if self.kind in STANDARD_PLANES:
             axis = int(np.argmax(np.abs(self.scroll_dir)))
             lines.insert(0, f"{'LPS'[axis]} {s.cursor_lps[axis]:.1f} mm")

@@ -16,7 +16,8 @@ from twindesk import __version__
 from twindesk.errors import ReadOnlyCaseError, TwindeskError
 from twindesk.geometry.rulers import measure
 from twindesk.model import annotations, commands
-from twindesk.ui.session import CaseSession, load_case_data, load_mask, read_centerlines
+from twindesk.ui.session import (CaseSession, layer_shas, load_case_data, load_mask,
+                                 read_centerlines)
 
 AUTOSAVE_DEBOUNCE_MS = 2000     # snapshot shortly after each edit
 AUTOSAVE_PERIOD_MS = 30000      # and periodically, as a safety net
@@ -106,9 +107,7 @@ class CaseControl:
         for name, mask in data.layers.items():
             s.set_layer(name, mask)
         self._stored_surfaces = set(data.surfaces)
-        self._layer_sha = {name.partition(":")[2]: rec["sha256"] for name, rec in
-                           self.session.case.doc["artifacts"].items()
-                           if name.startswith("labels:")}
+        self._layer_sha = layer_shas(self.session.case.doc)
         for name, mesh in data.surfaces.items():
             s.set_surface(name, mesh)
         for name in data.layers:
@@ -261,8 +260,7 @@ class CaseControl:
             return
         case, s = self.session.case, self.state
         s.set_measurements(annotations.measurements(case.doc))
-        current = {name.partition(":")[2]: rec["sha256"] for name, rec in
-                   case.doc["artifacts"].items() if name.startswith("labels:")}
+        current = layer_shas(case.doc)
         for structure in list(s.layers):
             if structure not in current:
                 s.remove_layer(structure)

@@ -30,6 +30,18 @@ class LoadedData:
     warnings: list[str] = field(default_factory=list)
 
 
+def on_case_grid(name: str) -> bool:
+    """True for artefacts of the case's own study; ``<name>@<id>`` ones belong to another
+    study (a follow-up CT on its own grid) and are not shown as layers of this volume."""
+    return "@" not in name
+
+
+def layer_shas(doc: dict[str, Any]) -> dict[str, str]:
+    """``{structure: sha256}`` of the ``labels:<structure>`` artefacts on the case grid."""
+    return {name.partition(":")[2]: rec["sha256"] for name, rec in doc["artifacts"].items()
+            if name.startswith("labels:") and on_case_grid(name)}
+
+
 def load_mask(case: Case, name: str, geometry: VolumeGeometry) -> np.ndarray:
     """A ``labels:<structure>`` artefact as a uint8 [k, j, i] array on the volume grid."""
     import SimpleITK as sitk
@@ -65,6 +77,8 @@ def load_case_data(case: Case, progress=None, cancel=None) -> LoadedData:
     for n, name in enumerate(names):
         rep(0.4 + 0.6 * n / max(len(names), 1), f"reading {name}")
         kind, _, structure = name.partition(":")
+        if not on_case_grid(name):
+            continue
         try:
             if kind == "labels":
                 data.layers[structure] = load_mask(case, name, geometry)
@@ -85,7 +99,7 @@ def read_centerlines(case: Case) -> tuple[dict[str, np.ndarray], list[str]]:
     out, problems = {}, []
     for name in sorted(case.doc["artifacts"]):
         kind, _, structure = name.partition(":")
-        if kind != "centerline":
+        if kind != "centerline" or not on_case_grid(name):
             continue
         try:
             pts = np.asarray(case.read_json(name)["points_lps_mm"], float)

@@ -37,6 +37,11 @@ WINDOW_ACTIONS = [
     ActionSpec("file.save", "&Save", "save_case", "File", "Save", "SP_DialogSaveButton",
                toolbar=True, separator_before=True, tip="Commit changes to the case"),
     ActionSpec("file.close", "&Close case", "close_case", "File", "Ctrl+W"),
+    ActionSpec("file.export", "&Export…", "export_dialog", "File", "Ctrl+E",
+               separator_before=True,
+               tip="Bundle, DICOM SEG, measurements, mesh or volume of the saved case"),
+    ActionSpec("file.report", "Planning &report…", "report_dialog", "File", "Ctrl+P",
+               tip="Write the planning report (PDF) of the saved case"),
     ActionSpec("file.screenshot", "Save screens&hot…", "screenshot_dialog", "File",
                separator_before=True),
     ActionSpec("file.quit", "&Quit", "close", "File", "Quit", separator_before=True),
@@ -78,6 +83,8 @@ class MainWindow(CaseControl, QMainWindow):
         self.session: CaseSession | None = None
         self.errors = ErrorReporter(self)
         self.import_dialog = None  # the open DICOM import dialog, if any
+        self.export_dialog_ = None
+        self.pacs_dialog = None
         self._layer_sha: dict[str, str] = {}  # structure → sha256 of the mask shown
         self._stored_surfaces: set[str] = set()  # structures with a surface artefact
         self.jobs = JobManager(self.errors.report, self)
@@ -265,6 +272,23 @@ class MainWindow(CaseControl, QMainWindow):
 
         open_demo(self)
 
+    def export_dialog(self) -> None:
+        from twindesk.ui.dialogs.export_dialog import run_export_dialog
+
+        run_export_dialog(self)
+
+    def report_dialog(self, out: Path | None = None) -> None:
+        from twindesk.ui.dialogs.report_action import run_report
+
+        run_report(self, out)
+
+    def open_external(self, path: Path) -> None:
+        """Open a file (a PDF) with the desktop's viewer. Tests replace this method."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
     def screenshot_dialog(self) -> None:
         out, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path.home() /
                                              "twindesk.png"), "PNG image (*.png)")
@@ -292,7 +316,10 @@ class MainWindow(CaseControl, QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop jobs and timers, save window state, release the 3D renderer."""
+        """Stop jobs, panels' own work (receiver, live view) and timers, save window state,
+        release the 3D renderer."""
+        for panel in self.panels.values():
+            panel.shutdown()
         self.jobs.shutdown()
         self.surface_builder.clear()
         self.surface_builder.wait()

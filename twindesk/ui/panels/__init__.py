@@ -6,4 +6,5 @@ PANELS = [
     "twindesk.ui.panels.reslice:ReslicePanel",
     "twindesk.ui.panels.measurements:MeasurementsPanel",
     "twindesk.ui.panels.twin:TwinPanel",
+    "twindesk.ui.panels.network:NetworkPanel",
 ]

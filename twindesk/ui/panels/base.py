@@ -43,5 +43,8 @@ class Panel(QWidget):
     def case_closed(self) -> None:
         """The case was closed."""
 
+    def shutdown(self) -> None:
+        """The window closes: stop anything the panel runs (servers, timers)."""
+
     def case_committed(self) -> None:
         """A core function committed the open case (e.g. a twin action): show its state."""

@@ -215,6 +215,9 @@ class TwinPanel(Panel):
                     self.accuracy):
             tab.refresh()
 
+    def shutdown(self) -> None:
+        self.live.stop()
+
     def case_opened(self, session) -> None:
         self._open = True
         self.refresh()

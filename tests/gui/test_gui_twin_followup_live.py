@@ -91,7 +91,7 @@ def test_live_view_follows_a_growing_file_without_alarms(main_window, synthetic_
     panel = main_window.panels["twin"]
     main_window.actions_by_id["twin.live"].trigger()
     live = panel.live
-    assert panel.tabs.currentWidget() is live
+    assert panel.current_tab() is live
     assert "not patient monitoring" in live.label.text() and "no alarms" in live.label.text()
     csv = tmp_path / "live.csv"
     csv.write_text(HEADER + "2024-03-01T08:00:00Z,140,80,70,5.0\n")

@@ -143,6 +143,11 @@ class MainWindow(CaseControl, QMainWindow):
                  "right": Qt.DockWidgetArea.RightDockWidgetArea,
                  "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
         docks_by_area: dict[str, list[QDockWidget]] = {}
+        # side panels run the full height; a bottom panel sits under the views only
+        for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.TopLeftCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        for corner in (Qt.Corner.BottomRightCorner, Qt.Corner.TopRightCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
         for target in PANELS:
             module, _, cls_name = target.partition(":")
             panel = getattr(importlib.import_module(module), cls_name)(self)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QVBoxLayout)
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from twindesk.errors import InputError, TwindeskError
 from twindesk.ui.actions import ActionSpec
@@ -35,7 +35,15 @@ class NetworkPanel(Panel):
         super().__init__(window)
         self.receiver = None
         self.inbox = default_inbox()
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()   # a short window keeps its height: the panel scrolls
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        inner = QWidget()
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(inner)
         form = QFormLayout()
         self.port = QSpinBox()
         self.port.setObjectName("net_port")

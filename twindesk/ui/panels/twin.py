@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from twindesk.errors import InputError
 from twindesk.ui.actions import ActionSpec
@@ -174,6 +174,7 @@ class TwinPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("twin_tabs")
+        self._scroll_of: dict[QWidget, QScrollArea] = {}
         self.timeline = TimelineTab(self)
         self.versions = VersionsTab(self)
         self.followup = FollowUpTab(self)
@@ -184,7 +185,13 @@ class TwinPanel(Panel):
                           (self.followup, "Follow-up"), (self.calibration, "Calibration"),
                           (self.accuracy, "Predicted vs observed"),
                           (self.live, "Live view")):
-            self.tabs.addTab(tab, text)
+            # scrollable, so the docked panel never forces a tall minimum window
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(tab)
+            self.tabs.addTab(scroll, text)
+            self._scroll_of[tab] = scroll
         layout.addWidget(self.tabs)
 
     def action_specs(self) -> list[ActionSpec]:
@@ -236,7 +243,10 @@ class TwinPanel(Panel):
         if dock is not None:
             dock.show()
             dock.raise_()
-        self.tabs.setCurrentWidget(tab)
+        self.tabs.setCurrentWidget(self._scroll_of[tab])
+
+    def current_tab(self) -> QWidget:
+        return self.tabs.currentWidget().widget()
 
     # --------------------------------------------------------------- actions
     def attach_dialog(self, path: Path | None = None) -> dict | None:

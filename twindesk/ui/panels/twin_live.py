@@ -91,7 +91,7 @@ class LiveTab(QWidget):
         self.figure = Figure(figsize=(9, 2.6), dpi=90)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("live_plot")
-        self.canvas.setMinimumHeight(200)
+        self.canvas.setMinimumHeight(160)
         layout.addWidget(self.canvas, 1)
         self.watcher = None
         self.points: list[dict] = []

@@ -92,10 +92,9 @@ class NetworkPanel(Panel):
         self.refresh_inbox()
 
     def action_specs(self) -> list[ActionSpec]:
-        return [ActionSpec("net.pacs", "&Pull from PACS…", "pacs_dialog", "File",
-                           separator_before=True,
+        return [ActionSpec("net.pacs", "&Pull from PACS…", "pacs_dialog", "DICOM",
                            tip="Query a PACS and retrieve a study into the inbox"),
-                ActionSpec("net.receiver", "DICOM &receiver", "toggle_receiver", "File",
+                ActionSpec("net.receiver", "&Receiver running", "toggle_receiver", "DICOM",
                            checkable=True,
                            tip="Receive series sent from a scanner or PACS (localhost by "
                                "default)")]
@@ -106,16 +105,23 @@ class NetworkPanel(Panel):
 
     def _toggled(self, on: bool) -> None:
         if on:
-            if not self.start():
-                self.start_button.setChecked(False)
+            self.start()
         else:
             self.stop()
-        action = self.window_.actions_by_id.get("net.receiver") \
-            if hasattr(self.window_, "actions_by_id") else None
-        if action is not None and action.isChecked() != self.running:
-            action.blockSignals(True)
-            action.setChecked(self.running)
-            action.blockSignals(False)
+        self._sync_controls()
+
+    def _sync_controls(self) -> None:
+        """Button, menu item and fields follow whether the receiver runs."""
+        running = self.running
+        action = getattr(self.window_, "actions_by_id", {}).get("net.receiver")
+        for w in (self.start_button, action):
+            if w is not None and w.isChecked() != running:
+                w.blockSignals(True)
+                w.setChecked(running)
+                w.blockSignals(False)
+        self.start_button.setText("Stop receiver" if running else "Start receiver")
+        for w in (self.port, self.ae_title, self.allow, self.bind):
+            w.setEnabled(not running)
 
     @property
     def running(self) -> bool:
@@ -142,9 +148,7 @@ class NetworkPanel(Panel):
             self.window_.errors.report(exc)
             return False
         self.receiver = receiver
-        for w in (self.port, self.ae_title, self.allow, self.bind):
-            w.setEnabled(False)
-        self.start_button.setText("Stop receiver")
+        self._sync_controls()
         exposed = "" if params.bind in LOCAL_ADDRESSES else \
             " — reachable from the network"
         allow = f", accepting only {', '.join(params.allow)}" if params.allow else \
@@ -161,15 +165,12 @@ class NetworkPanel(Panel):
         self.receiver.stop()
         self.receiver = None
         self.timer.stop()
-        for w in (self.port, self.ae_title, self.allow, self.bind):
-            w.setEnabled(True)
-        self.start_button.setText("Start receiver")
+        self._sync_controls()
         self.status.setText(f"Receiver stopped ({stats.files} files received, "
                             f"{stats.failures} failures)")
         self.refresh_inbox()
 
     def shutdown(self) -> None:
-        self.start_button.setChecked(False)
         self.stop()
 
     # ---------------------------------------------------------------- inbox

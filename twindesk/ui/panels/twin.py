@@ -146,8 +146,8 @@ class VersionsTab(QWidget):
         except InputError as exc:
             self.panel.window_.errors.report(exc)
             return
-        rows = [(c["path"], c["change"], _short(c.get("a")), _short(c.get("b")))
-                for c in d["changes"]]
+        rows = [(c["path"], c["change"], _short(c.get("a"), c.get("a_length")),
+                 _short(c.get("b"), c.get("b_length"))) for c in d["changes"]]
         rows += [(f"artefact {x['name']}", x["change"], x.get("a_sha256", "")[:12],
                   x.get("b_sha256", "")[:12]) for x in d["artifacts"]]
         fill_table(self.diff_table, rows)
@@ -157,7 +157,9 @@ class VersionsTab(QWidget):
                                                   else "")))
 
 
-def _short(value) -> str:
+def _short(value, length: int | None = None) -> str:
+    if length is not None:
+        return f"list of {length} items"
     text = "" if value is None else str(value)
     return text if len(text) <= 80 else text[:77] + "…"
 

@@ -81,7 +81,7 @@ class LiveTab(QWidget):
                   self.poll_s, self.start_button, self.stop_button):
             row.addWidget(w)
         layout.addLayout(row)
-        self.label = QLabel(f"Planning support, not patient monitoring — {LABEL}.")
+        self.label = QLabel(f"{LABEL[0].upper()}{LABEL[1:]}.")
         self.label.setObjectName("live_label")
         self.label.setStyleSheet("color: #b04000; font-weight: bold;")
         layout.addWidget(self.label)
@@ -216,7 +216,9 @@ class LiveTab(QWidget):
             if outside:
                 ax.plot(*zip(*outside), "o", markerfacecolor="none", markeredgecolor="#c06000",
                         markersize=6, label="outside band (information)")
-        if self.points:
-            axes[0].legend(fontsize=7, loc="best")
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.86, wspace=0.25)
+        if self.points:   # one legend above the plots, never over a value
+            handles, labels = axes[0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7,
+                       frameon=False)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.8, wspace=0.25)
         self.canvas.draw_idle()

@@ -208,6 +208,10 @@ class SliceView(QWidget):
         p.drawRect(self.rect().adjusted(1, 1, -1, -1))
         p.setPen(color)
         p.drawText(QPointF(8, 16), VIEW_TITLES[self.kind])
+        if self._fusion is not None and self._qimage is not None:
+            p.setPen(QColor(230, 130, 230))
+            p.drawText(QPointF(8, 32), f"{self.state.fusion_name} magenta, baseline green "
+                                       f"({100 * self.state.fusion_blend:.0f} %)")
         p.end()
 
     def _paint_crosshair(self, p: QPainter, m: ViewMapping) -> None:
@@ -281,9 +285,6 @@ class SliceView(QWidget):
         s = self.state
         p.setPen(QColor(200, 200, 200))
         lines = [f"W {s.window_width_hu:.0f}  L {s.window_level_hu:.0f}"]
-        if self._fusion is not None:
-            lines.append(f"fused: {s.fusion_name} magenta, baseline green "
-                         f"(blend {100 * s.fusion_blend:.0f} %)")
         if self.kind in STANDARD_PLANES:
             axis = int(np.argmax(np.abs(self.scroll_dir)))
             lines.insert(0, f"{'LPS'[axis]} {s.cursor_lps[axis]:.1f} mm")

@@ -135,3 +135,26 @@ def test_accuracy_table_pairs_prediction_with_attached_echo(main_window, synthet
                          "9.5 (2024-06-01)", "+0.5 mm[Hg]", "yes"]
     assert "1 of 1 predictions observed" in tab.summary.text()
     assert "coverage 100 %" in tab.summary.text()
+
+
+def test_cancelled_or_interrupted_twin_job_leaves_the_case_unchanged_and_writable(
+        opened, synthetic_case, vitals, qtbot):
+    panel = opened.panels["twin"]
+    panel.attach_dialog(vitals)
+    before = (synthetic_case.path / "case.json").read_bytes()
+    panel.calibration.samples.setValue(20000)        # long enough to cancel
+    panel.recalibrate()
+    qtbot.waitUntil(lambda: opened.job_bar.bar.value() > 0, timeout=60000)
+    opened.jobs.cancel()
+    wait_idle(qtbot, opened, 60000)
+    assert opened.session.writable and opened.errors.history == []
+    assert (synthetic_case.path / "case.json").read_bytes() == before
+    # closing the case while the job runs hands the lock back too: reopening can write
+    panel.recalibrate()
+    qtbot.waitUntil(lambda: opened.job_bar.bar.value() > 0, timeout=60000)
+    assert opened.close_case(ask=False)
+    assert (synthetic_case.path / "case.json").read_bytes() == before
+    wait_idle(qtbot, opened)        # the cancelled job's last signals arrive after the close
+    assert opened.open_case(synthetic_case.path)
+    wait_idle(qtbot, opened)
+    assert opened.session.writable

@@ -9,10 +9,14 @@ Map
 ``coords``       the only LPS ↔ display conversion (Qt-free)
 ``views/``       2D slice views painted with Qt (axial, coronal, sagittal, oblique, curved)
                  and the pyvistaqt 3D view (world = LPS mm)
-``panels/``      dockable panels, registered in ``panels.PANELS``
+``panels/``      dockable panels, registered in ``panels.PANELS`` (segmentation, layers,
+                 reslice, measurements, twin + its tabs ``twin_*``, DICOM network)
 ``jobs``         jobs off the UI thread (worker thread or child process) + status-bar bar
+``case_jobs``    core functions that commit the case: quick ones on the UI thread, long ones
+                 as jobs on a lent copy of the case (the window's copy is read-only meanwhile)
+``tables``       the one way to build and fill read-only tables
 ``errors``       the one error path to the user (non-blocking dialog)
-``dialogs/``     import DICOM
+``dialogs/``     import DICOM, PACS pull, Export…, Planning report…
 ``screenshot``, ``display``  headless renders (private Xvfb when there is no display)
 
 Adding a panel (later capabilities)
@@ -24,7 +28,9 @@ Adding a panel (later capabilities)
    ``self.window_.jobs.start(title, job, params, on_result, child=...)`` (``child=True``
    when a library call cannot stop: the job function must live in a Qt-free module such as
    :mod:`twindesk.ui.job_functions`); store edits as commands and then call
-   ``self.window_.refresh_from_doc()`` and ``self.window_.doc_changed()``; report
-   problems with ``self.window_.errors.report(exc)``.
+   ``self.window_.refresh_from_doc()`` and ``self.window_.doc_changed()`` (a core function
+   that saves the case itself runs through :mod:`twindesk.ui.case_jobs`, after which the
+   panel's ``case_committed()`` shows the new state; ``shutdown()`` stops the panel's own
+   servers and timers); report problems with ``self.window_.errors.report(exc)``.
 3. Add ``"module:Class"`` to ``twindesk.ui.panels.PANELS``.
 """

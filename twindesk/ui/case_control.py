@@ -196,7 +196,8 @@ class CaseControl:
         has = self.session is not None
         writable = has and self.session.writable
         hist = (self.session.case.doc.get("history") or {}) if has else {}
-        for aid, on in (("file.save", writable), ("file.close", has),
+        for aid, on in (("file.save", writable), ("file.close", has), ("file.export", has),
+                        ("file.report", has),
                         ("edit.undo", writable and bool(hist.get("undo"))),
                         ("edit.redo", writable and bool(hist.get("redo")))):
             if aid in self.actions_by_id:

@@ -76,8 +76,9 @@ def start_case_job(window, title: str, fn: Callable[..., Any], params: Any,
     def back() -> None:
         if not done["back"]:
             done["back"] = True
-            session.take_back(worker)
-            window.case_committed()
+            session.take_back(worker)   # no-op when the case was closed meanwhile
+            if window.session is session:
+                window.case_committed()
 
     def succeeded(result) -> None:
         back()

@@ -118,6 +118,7 @@ class CaseSession:
         self.case = case
         self._committed = autosave.doc_fingerprint(case.doc)
         self._snapshotted = self._committed
+        self._lent: Case | None = None   # the job's copy holding the write lock, if any
 
     @classmethod
     def open(cls, path: Path, write: bool = True) -> CaseSession:
@@ -164,10 +165,15 @@ class CaseSession:
     def lend(self, reason: str) -> Case:
         """Hand the write lock to a job's own :class:`Case` (see :meth:`Case.lend`); the
         window's case is read-only until :meth:`take_back`."""
-        return self.case.lend(reason)
+        self._lent = self.case.lend(reason)
+        return self._lent
 
     def take_back(self, worker: Case) -> bool:
-        """Reclaim the lock; True when the job committed (its state is now the clean one)."""
+        """Reclaim the lock; True when the job committed (its state is now the clean one).
+        Taking back twice (the job ended after the case was closed) does nothing."""
+        if worker is not self._lent:
+            return False
+        self._lent = None
         adopted = self.case.take_back(worker)
         if adopted:
             self.mark_committed()
@@ -185,7 +191,10 @@ class CaseSession:
         return True
 
     def close(self, keep_autosave: bool = False) -> None:
-        """Release the case. Unsaved work is dropped unless ``keep_autosave``."""
+        """Release the case (and a lock lent to a job). Unsaved work is dropped unless
+        ``keep_autosave``."""
+        if self._lent is not None:
+            self.take_back(self._lent)
         if self.writable and not keep_autosave:
             autosave.discard_snapshot(self.path)
         self.case.close()

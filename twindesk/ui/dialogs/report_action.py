@@ -18,9 +18,9 @@ def run_report(window, out: Path | None = None):
         return None
     case_path = window.session.path
     if out is None:
-        chosen, _ = QFileDialog.getSaveFileName(
-            window, "Save the planning report", str(case_path.parent / f"{case_path.stem}-plan.pdf"),
-            "PDF (*.pdf)")
+        default = case_path.parent / f"{case_path.stem}-plan.pdf"
+        chosen, _ = QFileDialog.getSaveFileName(window, "Save the planning report",
+                                                str(default), "PDF (*.pdf)")
         if not chosen:
             return None
         out = Path(chosen)

@@ -207,6 +207,8 @@ def graded_axis(breaks_mm: list[float], sizes_mm: list[float]) -> np.ndarray:
     z = [breaks_mm[0]]
     for (z0, z1), (h0, h1) in zip(zip(breaks_mm[:-1], breaks_mm[1:]),
                                   zip(sizes_mm[:-1], sizes_mm[1:])):
+        if z1 <= z0:
+            continue
         # Choose n so the linearly varying size integrates to the segment length.
         n = max(1, int(round((z1 - z0) / (0.5 * (h0 + h1)))))
         t = np.linspace(0, 1, n + 1)[1:]
@@ -227,3 +229,97 @@ def straight_tube(radius_mm: float, length_mm: float, n_core: int = 6,
 
 def _straight_place(axial: np.ndarray, xy: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return np.c_[xy, axial]
+
+
+def axisymmetric_duct(radius_mm: Callable[[np.ndarray], np.ndarray], axial_mm: np.ndarray,
+                      n_core: int) -> TetMesh:
+    """A duct along +z whose radius varies smoothly, ``radius_mm(z_mm)``; inlet at
+    ``axial_mm[0]``, outlet at ``axial_mm[-1]``."""
+    disk = ring_disk(n_core)
+    rz = np.asarray(radius_mm(axial_mm), dtype=float)
+    if np.any(rz <= 0):
+        raise InputError("axisymmetric duct: the radius must stay positive",
+                         "check the radius profile")
+    radii = rz[:, None] * (np.arange(n_core + 1) / n_core)[None, :]
+    return stacked_mesh(disk, radii, axial_mm, np.full(len(axial_mm) - 1, n_core),
+                        _straight_place)
+
+
+@dataclass(frozen=True)
+class ArchParams:
+    """A synthetic aortic arch: ascending straight segment along +S (LPS z), a 180° bend
+    towards posterior (+P, LPS y), descending segment along −S; radius tapering linearly
+    from ``radius_root_mm`` to ``radius_distal_mm``. Branch outlets are wall patches of
+    radius ``branch_radius_mm`` on the outer curvature at the given bend angles (degrees)."""
+
+    radius_root_mm: float = 14.0
+    radius_distal_mm: float = 11.0
+    ascending_mm: float = 50.0
+    bend_radius_mm: float = 30.0
+    descending_mm: float = 70.0
+    branch_angles_deg: tuple[float, ...] = (55.0, 85.0, 115.0)
+    branch_radius_mm: float = 5.0
+    n_core: int = 8
+    layer_to_ring: float = 1.3  # axial layer thickness / radial ring spacing
+
+
+def _arch_centreline(p: ArchParams, s: np.ndarray):
+    """Centre (n,3) and unit tangent (n,3) at arc lengths ``s`` (mm)."""
+    L1, Rc = p.ascending_mm, p.bend_radius_mm
+    L2 = np.pi * Rc
+    c = np.zeros((len(s), 3))
+    t = np.zeros((len(s), 3))
+    a = s <= L1
+    c[a] = np.c_[0 * s[a], 0 * s[a], s[a]]
+    t[a] = [0, 0, 1]
+    b = (s > L1) & (s <= L1 + L2)
+    th = (s[b] - L1) / Rc
+    c[b] = np.c_[0 * th, Rc * (1 - np.cos(th)), L1 + Rc * np.sin(th)]
+    t[b] = np.c_[0 * th, np.sin(th), np.cos(th)]
+    d = s > L1 + L2
+    c[d] = np.c_[0 * s[d], 2 * Rc + 0 * s[d], L1 - (s[d] - L1 - L2)]
+    t[d] = [0, 0, -1]
+    return c, t
+
+
+def aortic_arch(p: ArchParams = ArchParams()) -> tuple[TetMesh, dict[int, str]]:
+    """Curved-tube stand-in for an aorta (points in LPS mm) with region names.
+
+    Regions: 0 wall, 1 inlet (aortic root), 2 descending aorta, 3.. arch branches.
+    """
+    if p.bend_radius_mm <= 1.2 * p.radius_root_mm:
+        raise InputError("aortic arch: the bend radius must exceed the tube radius",
+                         "increase bend_radius_mm")
+    disk = ring_disk(p.n_core)
+    length = p.ascending_mm + np.pi * p.bend_radius_mm + p.descending_mm
+    h = p.layer_to_ring * min(p.radius_root_mm, p.radius_distal_mm) / p.n_core
+    s = np.linspace(0.0, length, max(2, int(round(length / h))) + 1)
+    rad = p.radius_root_mm + (p.radius_distal_mm - p.radius_root_mm) * s / length
+    radii = rad[:, None] * (np.arange(p.n_core + 1) / p.n_core)[None, :]
+
+    def place(axial, xy, layer):
+        c, t = _arch_centreline(p, axial)
+        e1 = np.array([1.0, 0.0, 0.0])  # the arch lies in the y–z plane: x is the binormal
+        e2 = np.cross(t, e1)
+        return c + xy[:, :1] * e1 + xy[:, 1:2] * e2
+
+    mesh = stacked_mesh(disk, radii, s, np.full(len(s) - 1, p.n_core), place)
+    region = mesh.region_id.copy()
+    names = {0: "wall", 1: "aortic_root", 2: "descending_aorta"}
+    cent = mesh.points_mm[mesh.boundary_tris].mean(axis=1)
+    centre = np.array([0.0, p.bend_radius_mm, p.ascending_mm])
+    for i, ang in enumerate(p.branch_angles_deg):
+        th = np.radians(ang)
+        arc_s = np.array([p.ascending_mm + p.bend_radius_mm * th])
+        c, _ = _arch_centreline(p, arc_s)
+        outward = (c[0] - centre) / np.linalg.norm(c[0] - centre)
+        r_here = p.radius_root_mm + (p.radius_distal_mm - p.radius_root_mm) * arc_s[0] / length
+        spot = c[0] + r_here * outward
+        sel = (region == WALL) & (np.linalg.norm(cent - spot, axis=1) < p.branch_radius_mm)
+        if not sel.any():
+            raise InputError(f"aortic arch: branch {i + 1} patch is empty",
+                             "increase branch_radius_mm or n_core")
+        region[sel] = 3 + i
+        names[3 + i] = ("brachiocephalic", "left_common_carotid", "left_subclavian")[i] \
+            if i < 3 else f"branch{i + 1}"
+    return TetMesh(mesh.points_mm, mesh.tets, mesh.boundary_tris, region), names

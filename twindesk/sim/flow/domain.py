@@ -113,7 +113,7 @@ class FlowDomain:
             raise InputError("mesh_boundary: triangle vertex index outside the volume mesh",
                              "the boundary must use the volume mesh's points")
         def key(a):
-            a = np.sort(a, axis=1)
+            a = np.sort(a, axis=1).astype(np.int64)
             return (a[:, 0] * n + a[:, 1]) * n + a[:, 2]
         fkey = key(self.mesh.facets.T)
         order = np.argsort(fkey)

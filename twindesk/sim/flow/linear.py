@@ -21,16 +21,25 @@ Two solvers:
 ``krylov``
     Right-preconditioned FGMRES (pyamg) with the block upper-triangular preconditioner
     ``[[F, Bᵀ], [0, −S]]``: one smoothed-aggregation AMG V-cycle of the scalar ``K`` per
-    velocity component (one hierarchy serves all three) and the scaled pressure-mass Schur
-    approximation ``S⁻¹ ≈ μ M_p⁻¹`` with the lumped P1 mass matrix (Elman, Silvester &
-    Wathen, *Finite Elements and Fast Iterative Solvers*, 2nd ed., OUP 2014, ch. 4 and 9).
-    A pressure-convection-diffusion Schur approximation was tried and stagnated on the tube
-    tests (FGMRES residual stuck near 1e-5 over 360 iterations), so it was dropped.
+    velocity component (one hierarchy serves all three) and the scaled least-squares
+    commutator (LSC) Schur approximation
+    ``S⁻¹ ≈ (B Q⁻¹ Bᵀ)⁻¹ (B Q⁻¹ F Q⁻¹ Bᵀ) (B Q⁻¹ Bᵀ)⁻¹`` with ``Q = diag(F)`` and one AMG
+    V-cycle for each ``(B Q⁻¹ Bᵀ)⁻¹`` (Elman, Howle, Shadid, Shuttleworth & Tuminaro, SIAM J
+    Sci Comput 2006;27:1651–1668; Elman, Silvester & Wathen, *Finite Elements and Fast
+    Iterative Solvers*, 2nd ed., OUP 2014, ch. 9).
 
-Measured on a straight tube, 5,760 tetrahedra (26,691 velocity + 1,281 pressure dofs), Stokes
-step to a relative residual of 1e-8: SuperLU 4.5–5.6 s per factorisation; FGMRES with the
-block preconditioner 99 iterations, 1.0 s (with an exact velocity solve: 55 iterations, so
-the Schur approximation bounds the count; classical Ruge–Stüben AMG: 87 iterations, 3.0 s).
+Measured while choosing (this 2-core machine, shared, so seconds are indicative; relative
+residual 1e-8, Stokes step):
+
+* straight tube R 5 mm × 40 mm, 5,760 tets (28k dofs): SuperLU 4.5–5.6 s; FGMRES with
+  pressure-mass Schur + SA-AMG 99 iterations / 1.0 s.
+* FDA nozzle, 25k tets (121k dofs, long and thin): pressure-mass Schur fails (no
+  convergence in 400 iterations: the inf-sup constant of a long duct is small, so ``M_p``
+  is a poor Schur model), also with an exact velocity solve it needs 105; a
+  pressure-convection-diffusion variant stagnated. LSC: 48 iterations with exact inner
+  solves, 43 with AMG on ``B Q⁻¹ Bᵀ``, 94 with AMG for the velocity block too.
+* PARDISO (pypardiso/MKL) on the whole saddle-point matrix of a 44k-tet tube: 67 s and
+  4.1 GB for one factorisation, so about 4 min and >10 GB at 100k tets; not used.
 """
 
 from __future__ import annotations
@@ -139,32 +148,30 @@ def solve_direct(system: OseenSystem, b: np.ndarray) -> tuple[np.ndarray, Linear
     return x, LinearStats(1, float(res), t1 - t0, time.perf_counter() - t1)
 
 
-@dataclass
-class PressureOperators:
-    """Pressure-space data for the Schur approximation (constant over Picard steps)."""
-
-    Mp_lumped: np.ndarray
-    mu: float
-
-    @classmethod
-    def build(cls, Mp: sp.spmatrix, mu: float) -> PressureOperators:
-        return cls(np.asarray(Mp.sum(axis=1)).ravel(), mu)
-
-
 class BlockPreconditioner:
-    """Block upper-triangular preconditioner (see module docstring) as a LinearOperator."""
+    """Block upper-triangular preconditioner with LSC Schur approximation (module docstring)."""
 
-    def __init__(self, system: OseenSystem, pops: PressureOperators, amg=None):
+    def __init__(self, system: OseenSystem, amg=None):
         import pyamg
 
         self.system = system
-        self.amg = amg or pyamg.smoothed_aggregation_solver(
-            system.K.tocsr(), symmetry="nonsymmetric", max_coarse=500)
+        K = system.K
+        self.amg = amg or pyamg.smoothed_aggregation_solver(K, symmetry="nonsymmetric",
+                                                            max_coarse=500)
         self._vK = self.amg.aspreconditioner(cycle="V")
-        self.mu_Mp_inv = pops.mu / pops.Mp_lumped
+        self.qinv = 1.0 / K.diagonal()
+        Qi = sp.diags(self.qinv)
+        L = sum(Dk @ Qi @ Dk.T for Dk in system.D).tocsr()
+        self._vL = pyamg.smoothed_aggregation_solver(L, symmetry="symmetric",
+                                                     max_coarse=500).aspreconditioner(cycle="V")
 
     def schur_inv(self, g: np.ndarray) -> np.ndarray:
-        return self.mu_Mp_inv * g
+        s, q = self.system, self.qinv
+        y = self._vL(g)
+        mid = np.zeros_like(y)
+        for Dk in s.D:
+            mid += Dk @ (q * (s.K @ (q * (Dk.T @ y))))
+        return self._vL(mid)
 
     def apply_base(self, r: np.ndarray) -> np.ndarray:
         s = self.system
@@ -184,9 +191,12 @@ class BlockPreconditioner:
 
 
 def solve_krylov(system: OseenSystem, b: np.ndarray, precond: BlockPreconditioner,
-                 x0: np.ndarray | None, rtol: float, maxiter: int = 400,
-                 restart: int = 60) -> tuple[np.ndarray, LinearStats]:
-    """FGMRES with ``precond``; raises :class:`SolverError` when it does not converge."""
+                 x0: np.ndarray | None, rtol: float, maxiter: int = 600,
+                 restart: int = 200) -> tuple[np.ndarray, LinearStats]:
+    """FGMRES with ``precond``; raises :class:`SolverError` when it does not converge.
+
+    A long restart matters: GMRES(60) stagnated on Oseen steps that GMRES(200) solves in
+    about 90 iterations (FDA nozzle, Re 500)."""
     import time
 
     from pyamg.krylov import fgmres

@@ -109,10 +109,7 @@ class _Assembler:
             self.f_ref -= o.pressure_ref_pa * self.flux[o.region_id]
         nq = d.basis_u.X.shape[1]
         self.h = np.repeat(d.element_size_m[:, None], nq, axis=1)
-        self.pops = None
-        if self._want_krylov():
-            self.pops = linear.PressureOperators.build(asm(forms.mass, d.basis_p),
-                                                       params.viscosity_pa_s)
+        self.krylov = self._want_krylov()
 
     def _want_krylov(self) -> bool:
         s = self.prm.solver
@@ -167,14 +164,14 @@ def solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
     t0 = time.perf_counter()
     progress(0.0, "assembling")
     asmb = _Assembler(domain, params)
-    use_krylov = asmb.pops is not None
+    use_krylov = asmb.krylov
     timings = {"setup": time.perf_counter() - t0, "assembly": 0.0, "linear": 0.0}
     u = asmb.uD.copy()
     p = np.zeros(asmb.N1)
     x = None
     residuals: list[float] = []
     lin_iters: list[int] = []
-    omega, converged, amg = 1.0, False, None
+    omega, converged = 1.0, False
     for it in range(params.max_iterations + 1):
         cancel.check()
         ta = time.perf_counter()
@@ -206,13 +203,8 @@ def solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
                 break
         tl = time.perf_counter()
         if use_krylov:
-            # Rebuild AMG only every few steps: K changes slowly once the flow settles.
-            if amg is None or it % 4 == 0:
-                import pyamg
-
-                amg = pyamg.smoothed_aggregation_solver(system.K, symmetry="nonsymmetric",
-                                                        max_coarse=500)
-            pre = linear.BlockPreconditioner(system, asmb.pops, amg=amg)
+            # A fresh AMG hierarchy each step: one built for the Stokes operator fails on Oseen.
+            pre = linear.BlockPreconditioner(system)
             rtol = 1e-8 if not residuals else min(1e-3, max(1e-9, 0.05 * residuals[-1]))
             xn, stats = linear.solve_krylov(system, b, pre, x, rtol)
         else:

@@ -25,6 +25,8 @@ from twindesk.errors import TwindeskError
 
 COMMAND_MODULES = [
     "twindesk.cli.case_cmds",
+    "twindesk.cli.flow_cmds",
+    "twindesk.cli.verify_cmds",
 ]
 
 

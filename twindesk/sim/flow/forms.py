@@ -101,3 +101,10 @@ def oseen(u, v, w):
     """The scalar momentum operator of one Picard step: viscous + convection + streamline
     diffusion (the three terms above, summed so that one assembly pass builds ``K``)."""
     return viscous.form(u, v, w) + convection.form(u, v, w) + streamline_diffusion.form(u, v, w)
+
+
+@BilinearForm
+def newton_coupling(u, v, w):
+    """ρ (∂w_k/∂x_j) u v: block (k, j) of the Newton term ρ (u·∇)w, with ``w["g"]`` the
+    gradient component ∂w_k/∂x_j at the quadrature points."""
+    return w["rho"] * w["g"] * u * v

@@ -65,6 +65,10 @@ class OseenSystem:
     D: list
     U: np.ndarray
     R: np.ndarray
+    C: list | None = None  # Newton coupling blocks C[k][j] (n_u, n_u), or None for Picard
+
+    def __post_init__(self):
+        self.G = [d.T.tocsr() for d in self.D]  # CSR transposes: faster products
 
     @property
     def n_u(self) -> int:
@@ -87,8 +91,11 @@ class OseenSystem:
         ux, uy, uz, p = self.split(x)
         out = np.empty_like(x)
         n = self.n_u
-        for k, u in enumerate((ux, uy, uz)):
-            out[k * n:(k + 1) * n] = self.K @ u + self.D[k].T @ p
+        us = (ux, uy, uz)
+        for k, u in enumerate(us):
+            out[k * n:(k + 1) * n] = self.K @ u + self.G[k] @ p
+            if self.C is not None:
+                out[k * n:(k + 1) * n] += sum(self.C[k][j] @ us[j] for j in range(3))
         out[3 * n:] = self.D[0] @ ux + self.D[1] @ uy + self.D[2] @ uz
         return out
 
@@ -103,9 +110,13 @@ class OseenSystem:
 
     def sparse_matrix(self) -> sp.csc_matrix:
         Gt = [d.T for d in self.D]
-        return sp.bmat([[self.K, None, None, Gt[0]], [None, self.K, None, Gt[1]],
-                        [None, None, self.K, Gt[2]], [self.D[0], self.D[1], self.D[2], None]],
-                       format="csc")
+        blocks = [[self.K if k == j else None for j in range(3)] + [Gt[k]] for k in range(3)]
+        if self.C is not None:
+            for k in range(3):
+                for j in range(3):
+                    blocks[k][j] = self.C[k][j] + (self.K if k == j else 0)
+        blocks.append([self.D[0], self.D[1], self.D[2], None])
+        return sp.bmat(blocks, format="csc")
 
 
 def woodbury(apply_inv, U: np.ndarray, R: np.ndarray):
@@ -169,8 +180,8 @@ class BlockPreconditioner:
         s, q = self.system, self.qinv
         y = self._vL(g)
         mid = np.zeros_like(y)
-        for Dk in s.D:
-            mid += Dk @ (q * (s.K @ (q * (Dk.T @ y))))
+        for Dk, Gk in zip(s.D, s.G):
+            mid += Dk @ (q * (s.K @ (q * (Gk @ y))))
         return self._vL(mid)
 
     def apply_base(self, r: np.ndarray) -> np.ndarray:
@@ -180,7 +191,7 @@ class BlockPreconditioner:
         out = np.empty_like(r)
         n = s.n_u
         for k, rk in enumerate((rx, ry, rz)):
-            out[k * n:(k + 1) * n] = self._vK(rk - s.D[k].T @ p)
+            out[k * n:(k + 1) * n] = self._vK(rk - s.G[k] @ p)
         out[3 * n:] = p
         return out
 

@@ -51,7 +51,7 @@ class SteadyFlowParams:
     tol: float = 1e-5
     max_iterations: int = 60
     #: Switch from Picard to Newton once the relative residual is below this (0: never).
-    newton_below: float = 3e-2
+    newton_below: float = 0.5
 
 
 @dataclass
@@ -150,6 +150,17 @@ class _Assembler:
     def set_flow_fraction(self, fraction: float) -> None:
         """Scale the inlet velocity (continuation in flow rate)."""
         self.uD = self.uD_full * fraction
+        self.fraction = fraction
+
+    #: Norm of the Stokes right-hand side at the full flow (set by the solver). Residuals are
+    #: measured against it (scaled to the current flow): it grows like Q, while the
+    #: convective lifting in the Oseen right-hand side grows like Q² and would hide the
+    #: nonlinearity.
+    b0_norm_full: float = 1.0
+    fraction: float = 1.0
+
+    def residual_scale(self) -> float:
+        return max(self.b0_norm_full * self.fraction, 1e-300)
 
     def newton_blocks(self, u: np.ndarray) -> list:
         """Blocks C[k][j] = ρ ∂u_k/∂x_j (φ, ψ) on the free dofs (the Newton term)."""
@@ -224,7 +235,7 @@ def _iterate(asmb: _Assembler, x: np.ndarray, tol: float, max_iterations: int,
         system, b = asmb.system(u)
         trace.timings["assembly"] += time.perf_counter() - ta
         r_vec = b - system.matvec(x)  # the Navier–Stokes residual of the current iterate
-        res = float(np.linalg.norm(r_vec) / max(np.linalg.norm(b), 1e-300))
+        res = float(np.linalg.norm(r_vec) / asmb.residual_scale())
         if not np.isfinite(res):
             raise SolverError(f"flow solve: non-finite residual at iteration {it}",
                               "lower the flow rate or refine the mesh")
@@ -259,7 +270,8 @@ def _iterate(asmb: _Assembler, x: np.ndarray, tol: float, max_iterations: int,
 
 
 #: Continuation: start at a flow whose first Navier–Stokes residual is about this, then double.
-RAMP_START_RESIDUAL = 0.3
+RAMP_START_RESIDUAL = 2.0
+RAMP_FACTOR = 2.5
 RAMP_LEVEL_TOL = 1e-3
 
 
@@ -277,20 +289,21 @@ def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
     trace.timings["setup"] = time.perf_counter() - t0
     # Stokes solve (zero advecting velocity) at the full flow.
     system, b = asmb.system(np.zeros_like(asmb.uD))
+    asmb.b0_norm_full = float(np.linalg.norm(b))
     x = _linear_solve(asmb, system, b, None, 1e-8, trace)
     progress(0.1, "Stokes solution")
     u, _ = asmb.expand(x)
     system, b = asmb.system(u)
-    r1 = float(np.linalg.norm(b - system.matvec(x)) / max(np.linalg.norm(b), 1e-300))
+    r1 = float(np.linalg.norm(b - system.matvec(x)) / asmb.residual_scale())
     # Convection grows like Q² against viscosity's Q, so r1 ∝ Q: choose the first level so
-    # its residual is about RAMP_START_RESIDUAL, then double the flow up to the target.
+    # its residual is about RAMP_START_RESIDUAL, then raise the flow by RAMP_FACTOR per level up to the target.
     levels = [1.0]
     if r1 > RAMP_START_RESIDUAL:
         f = RAMP_START_RESIDUAL / r1
         levels = []
         while f < 1.0:
             levels.append(f)
-            f *= 2.0
+            f *= RAMP_FACTOR
         levels.append(1.0)
     converged, prev = False, 1.0
     for i, frac in enumerate(levels):

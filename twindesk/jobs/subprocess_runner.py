@@ -112,11 +112,18 @@ class SubprocessJob:
         if self._outcome is not None or self._conn is None:
             return events
         wait = timeout_s
-        while self._conn.poll(wait):
+        alive = True
+        while True:
+            if not self._conn.poll(wait):
+                if alive and self._proc is not None and not self._proc.is_alive():
+                    alive = False  # drain what was sent just before exit, then stop
+                    wait = 0.0
+                    continue
+                break
             wait = 0.0
             try:
                 msg = self._conn.recv()
-            except EOFError:
+            except (EOFError, OSError):
                 break
             if msg[0] == "progress":
                 events.append((msg[1], msg[2]))
@@ -124,10 +131,7 @@ class SubprocessJob:
                 self._outcome = msg
                 self._finish()
                 return events
-        if self._outcome is None and self._proc is not None and not self._proc.is_alive():
-            # Drain anything sent just before exit, then report a silent death.
-            if self._conn.poll(0):
-                return events + self.poll(0)
+        if self._proc is not None and not self._proc.is_alive() and self._outcome is None:
             code = self._proc.exitcode
             self._outcome = ("crash", f"worker process exited with code {code} and no result",
                              "")

@@ -83,7 +83,8 @@ def run(params: CaseFlowParams, progress, cancel) -> dict:
         bv = boundary_values(case.doc, domain.outlets, params.flow, params.scenario)
         root = _root_section(case, domain, params.structure)
     prm = SteadyFlowParams(bv.inflow_m3_per_s,
-                           tuple(OutletBC(i, r) for i, r in bv.resistances_pa_s_per_m3.items()),
+                           tuple(OutletBC(i, r, bv.reference_pressure_pa.get(i, 0.0))
+                                 for i, r in bv.resistances_pa_s_per_m3.items()),
                            BLOOD_DENSITY_KG_M3, BLOOD_VISCOSITY_PA_S, solver=params.solver,
                            max_iterations=params.max_iterations)
     res = solve_steady(domain, prm, rep.sub(0.05, 0.9), cancel)

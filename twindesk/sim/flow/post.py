@@ -72,7 +72,7 @@ def sample(domain: FlowDomain, u: np.ndarray, p: np.ndarray, points_mm: np.ndarr
 def region_mean_pressure(domain: FlowDomain, p: np.ndarray, region_id: int) -> float:
     """Area-weighted mean pressure (Pa) over a boundary region."""
     fb = domain.facet_basis(domain.facets[region_id], p1=True)
-    vals = fb.interpolate(p).value
+    vals = np.asarray(fb.interpolate(p))
     return float((vals * fb.dx).sum() / fb.dx.sum())
 
 

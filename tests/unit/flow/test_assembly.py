@@ -30,3 +30,29 @@ def test_oseen_and_newton_blocks_match_the_forms(domain):
     ref = asm(forms.newton_coupling, bu, rho=1060.0, g=g)
     got = fast.weighted_mass(1060.0 * fast.interpolate_grad(u[2])[0])
     assert abs(ref - got).max() <= 1e-12 * abs(ref).max()
+
+
+@pytest.mark.parametrize("sd", [0.0, 1.0])
+def test_newton_jacobian_matches_finite_differences(sd):
+    from twindesk.sim.flow.steady import OutletBC, SteadyFlowParams, _Assembler
+
+    m = straight_tube(4.0, 8.0, n_core=2, layer_mm=2.0)
+    d = FlowDomain(m.points_mm, m.tets, m.boundary_tris, m.region_id)
+    A = _Assembler(d, SteadyFlowParams(2e-6, (OutletBC(2),), backflow_beta=0.0,
+                                       solver="direct", streamline_diffusion=sd))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=3 * len(A.I) + A.N1) * 0.05
+    dx = rng.normal(size=x.size) * 0.05
+
+    def residual(x):
+        u, _ = A.expand(x)
+        s, b = A.system(u)
+        return s.matvec(x) - b
+
+    u, _ = A.expand(x)
+    s, _ = A.system(u)
+    s.C = A.newton_blocks(u)
+    jd = s.matvec(dx)
+    eps = 1e-5
+    fd = (residual(x + eps * dx) - residual(x - eps * dx)) / (2 * eps)
+    assert np.linalg.norm(fd - jd) <= 1e-7 * np.linalg.norm(jd)

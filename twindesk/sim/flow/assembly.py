@@ -76,3 +76,31 @@ class P2Assembler:
     def interpolate(self, u: np.ndarray) -> np.ndarray:
         """Values (nel, nq) of the P2 field with dof values ``u``."""
         return np.einsum("ie,ieq->eq", u[self.basis.element_dofs], self.phi)
+
+    def newton(self, W: np.ndarray, grads: list[np.ndarray], mu: float, rho: float, sd: float,
+               h: np.ndarray) -> list[list[sp.csr_matrix]]:
+        """Blocks C[k][j] of the Newton term: the derivative of the convective and
+        streamline-diffusion residuals with respect to the advecting velocity,
+        ``ρ∫(∂_j u_k) φ_m φ_i + sd ρ∫τ[(∂_j u_k) φ_m (u·∇φ_i) + (u·∇u_k) φ_m ∂_jφ_i]
+        + sd ρ∫(∂τ/∂u_j) φ_m (u·∇u_k)(u·∇φ_i)`` with ``∂τ/∂u_j = −τ³ (4/h²) u_j``."""
+        a = self.advective_derivative(W) if sd > 0 else None
+        tau_dx = dtau_dx = None
+        if sd > 0:
+            tau = element_tau({"w0": W[0], "w1": W[1], "w2": W[2], "h": h, "mu": mu,
+                               "rho": rho})
+            tau_dx = sd * rho * tau * self.dx
+            dtau_dx = -sd * rho * tau**3 * (4.0 / h**2) * self.dx  # times u_j below
+        out = []
+        for k in range(3):
+            r_k = np.einsum("deq,deq->eq", W, grads[k]) if sd > 0 else None
+            row = []
+            for j in range(3):
+                g = grads[k][j]
+                elem = np.einsum("ieq,meq,eq->eim", self.phi, self.phi, rho * g * self.dx)
+                if sd > 0:
+                    elem += np.einsum("ieq,meq,eq->eim", a, self.phi, g * tau_dx)
+                    elem += np.einsum("ieq,meq,eq->eim", self.grad[:, j], self.phi, r_k * tau_dx)
+                    elem += np.einsum("ieq,meq,eq->eim", a, self.phi, W[j] * r_k * dtau_dx)
+                row.append(self._matrix(elem))
+            out.append(row)
+        return out

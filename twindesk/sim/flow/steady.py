@@ -165,11 +165,13 @@ class _Assembler:
         return max(self.b0_norm_full * self.fraction, 1e-300)
 
     def newton_blocks(self, u: np.ndarray) -> list:
-        """Blocks C[k][j] = ρ ∂u_k/∂x_j (φ, ψ) on the free dofs (the Newton term)."""
+        """Newton blocks C[k][j] on the free dofs (see :meth:`P2Assembler.newton`)."""
         grads = [self.fast.interpolate_grad(u[k]) for k in range(3)]
-        rho = self.prm.density_kg_per_m3
-        return [[self.fast.weighted_mass(rho * grads[k][j])[self.I][:, self.I].tocsr()
-                 for j in range(3)] for k in range(3)]
+        W = np.array([self.fast.interpolate(u[k]) for k in range(3)])
+        prm = self.prm
+        blocks = self.fast.newton(W, grads, prm.viscosity_pa_s, prm.density_kg_per_m3,
+                                  prm.streamline_diffusion, self.h)
+        return [[C[self.I][:, self.I].tocsr() for C in row] for row in blocks]
 
     def reduce(self, u: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.concatenate([u[0, self.I], u[1, self.I], u[2, self.I], p])

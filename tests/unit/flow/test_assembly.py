@@ -32,13 +32,13 @@ def test_oseen_and_newton_blocks_match_the_forms(domain):
     assert abs(ref - got).max() <= 1e-12 * abs(ref).max()
 
 
-@pytest.mark.parametrize("sd", [0.0, 1.0])
-def test_newton_jacobian_matches_finite_differences(sd):
+@pytest.mark.parametrize("sd,beta", [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)])
+def test_newton_jacobian_matches_finite_differences(sd, beta):
     from twindesk.sim.flow.steady import OutletBC, SteadyFlowParams, _Assembler
 
     m = straight_tube(4.0, 8.0, n_core=2, layer_mm=2.0)
     d = FlowDomain(m.points_mm, m.tets, m.boundary_tris, m.region_id)
-    A = _Assembler(d, SteadyFlowParams(2e-6, (OutletBC(2),), backflow_beta=0.0,
+    A = _Assembler(d, SteadyFlowParams(2e-6, (OutletBC(2),), backflow_beta=beta,
                                        solver="direct", streamline_diffusion=sd))
     rng = np.random.default_rng(0)
     x = rng.normal(size=3 * len(A.I) + A.N1) * 0.05

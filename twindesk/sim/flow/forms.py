@@ -108,3 +108,12 @@ def newton_coupling(u, v, w):
     """ρ (∂w_k/∂x_j) u v: block (k, j) of the Newton term ρ (u·∇)w, with ``w["g"]`` the
     gradient component ∂w_k/∂x_j at the quadrature points."""
     return w["rho"] * w["g"] * u * v
+
+
+@BilinearForm
+def backflow_newton(u, v, w):
+    """Block (k, j) of the derivative of :data:`backflow` with respect to the advecting
+    velocity: −(β ρ / 2) [w·n < 0] n_j w_k u v (``k = w["k"]``, ``j = w["j"]``)."""
+    wn = w["w0"] * w.n[0] + w["w1"] * w.n[1] + w["w2"] * w.n[2]
+    wk = (w["w0"], w["w1"], w["w2"])[w["k"]]
+    return -0.5 * w["beta"] * w["rho"] * (wn < 0) * w.n[w["j"]] * wk * u * v

@@ -5,9 +5,12 @@ lumped resistance ``P_i = R_i Q_i + P_ref,i`` coupled implicitly (no lag: with o
 resistances orders of magnitude above the 3D domain's, a lagged pressure diverges) and
 backflow stabilisation. The first iterate is the Stokes solution (zero advecting velocity).
 
-A step whose nonlinear residual grows is under-relaxed (ω halves, down to 0.2). Non-finite
-values or a residual that grows by 10⁴ over its best value raise :class:`SolverError`; so
-does reaching ``max_iterations`` without meeting ``tol``. No NaN leaves this module.
+Nonlinear strategy: continuation in flow rate (levels chosen from the Stokes solution's
+residual, which grows like the Reynolds number), Picard steps while the residual is large,
+exact Newton steps (convection, streamline diffusion and its τ derivative) below
+``newton_below``, each step backtracked while it does not lower the residual. Non-finite
+values, a residual that grows by 10⁴ over its best value, a stall, or ``max_iterations``
+without meeting ``tol`` raise :class:`SolverError`. No NaN leaves this module.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class SteadyFlowParams:
     tol: float = 1e-5
     max_iterations: int = 60
     #: Switch from Picard to Newton once the relative residual is below this (0: never).
-    newton_below: float = 0.5
+    newton_below: float = 2.0
 
 
 @dataclass
@@ -171,7 +174,17 @@ class _Assembler:
         prm = self.prm
         blocks = self.fast.newton(W, grads, prm.viscosity_pa_s, prm.density_kg_per_m3,
                                   prm.streamline_diffusion, self.h)
-        return [[C[self.I][:, self.I].tocsr() for C in row] for row in blocks]
+        if prm.backflow_beta > 0:
+            from skfem import asm
+
+            for fb in self.outlet_fb.values():
+                wf = self.advecting(u, fb)
+                for k in range(3):
+                    for j in range(3):
+                        blocks[k][j] = blocks[k][j] + asm(
+                            forms.backflow_newton, fb, beta=prm.backflow_beta,
+                            rho=prm.density_kg_per_m3, k=k, j=j, **wf)
+        return [[C.tocsr()[self.I][:, self.I].tocsr() for C in row] for row in blocks]
 
     def reduce(self, u: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.concatenate([u[0, self.I], u[1, self.I], u[2, self.I], p])
@@ -221,8 +234,11 @@ def _linear_solve(asmb: _Assembler, system, rhs, x0, rtol: float, trace: _Trace)
 def _iterate(asmb: _Assembler, x: np.ndarray, tol: float, max_iterations: int,
              newton_below: float, trace: _Trace, progress, cancel) -> tuple[np.ndarray, bool]:
     """Picard steps, then Newton steps once the residual is below ``newton_below``, from the
-    iterate ``x`` until the relative residual is below ``tol``."""
-    omega, residuals = 1.0, []
+    iterate ``x`` until the relative residual is below ``tol``. Each step is backtracked
+    (halved up to three times) while it does not lower the residual."""
+    residuals: list[float] = []
+    x_prev = delta = None
+    res_prev, step = np.inf, 1.0
     for it in range(max_iterations + 1):
         cancel.check()
         u, _ = asmb.expand(x)
@@ -231,9 +247,13 @@ def _iterate(asmb: _Assembler, x: np.ndarray, tol: float, max_iterations: int,
         trace.timings["assembly"] += time.perf_counter() - ta
         r_vec = b - system.matvec(x)  # the Navier–Stokes residual of the current iterate
         res = float(np.linalg.norm(r_vec) / asmb.residual_scale())
-        if not np.isfinite(res):
+        if not np.isfinite(res) and delta is None:
             raise SolverError(f"flow solve: non-finite residual at iteration {it}",
                               "lower the flow rate or refine the mesh")
+        if delta is not None and not res < res_prev * (1 - 1e-4 * step) and step > 0.125:
+            step *= 0.5  # backtrack along the same direction
+            x = x_prev + step * delta
+            continue
         residuals.append(res)
         trace.residuals.append(res)
         progress(min(1.0, max(0.0, np.log10(max(res, 1e-30)) / np.log10(tol))) if res < 1 else 0.0,
@@ -241,26 +261,25 @@ def _iterate(asmb: _Assembler, x: np.ndarray, tol: float, max_iterations: int,
         if res < tol:
             return x, True
         best = min(residuals)
-        if res > 1e4 * best or (it > 8 and res > 0.99 * residuals[-2] and omega <= 0.2
-                                 and res > 1e3 * tol):
+        if not np.isfinite(res) or res > 1e4 * best or (
+                len(residuals) > 12 and res > 0.95 * residuals[-6] and res > 1e3 * tol):
             raise SolverError(
-                f"flow solve diverged: residual {res:.2e} at iteration {len(trace.residuals)} "
-                f"(best {best:.2e})",
+                f"flow solve diverged or stalled: residual {res:.2e} at iteration "
+                f"{len(trace.residuals)} (best {best:.2e})",
                 "the flow is too fast for a steady laminar solve on this mesh: refine the mesh "
                 "or use the mean flow instead of the peak flow")
-        if len(residuals) > 1:
-            omega = max(0.2, 0.5 * omega) if res > residuals[-2] else min(1.0, 1.5 * omega)
         if it == max_iterations:
             break
         if res < newton_below:
             ta = time.perf_counter()
             system.C = asmb.newton_blocks(u)
             trace.timings["assembly"] += time.perf_counter() - ta
-            x = x + omega * _linear_solve(asmb, system, r_vec, None, 0.05, trace)
+            delta = _linear_solve(asmb, system, r_vec, None, 0.05, trace)
         else:
             rtol = min(1e-3, max(1e-9, 0.05 * res))
-            xn = _linear_solve(asmb, system, b, x, rtol, trace)
-            x = xn if omega == 1.0 else omega * xn + (1 - omega) * x
+            delta = _linear_solve(asmb, system, b, x, rtol, trace) - x
+        x_prev, res_prev, step = x, res, 1.0
+        x = x + delta
     return x, False
 
 

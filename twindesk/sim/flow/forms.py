@@ -66,12 +66,6 @@ def divergence_component(u, q, w):
 
 
 @BilinearForm
-def mass(u, v, w):
-    """∫ u v (pressure mass matrix)."""
-    return u * v
-
-
-@BilinearForm
 def laplace(u, v, w):
     """∫ ∇u·∇v (inlet-profile Poisson problem)."""
     return dot(grad(u), grad(v))

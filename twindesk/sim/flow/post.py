@@ -26,23 +26,26 @@ def locate(domain: FlowDomain, points_m: np.ndarray, tol: float = 1e-9) -> np.nd
     P = mesh.p[:, mesh.t]  # (3, 4, nel)
     centroid = P.mean(axis=1).T
     tree = cKDTree(centroid)
-    k = min(16, mesh.t.shape[1])
-    _, cand = tree.query(points_m.T, k=k)
-    cand = np.atleast_2d(cand)
     # Barycentric coordinates of each point in each candidate (vectorised over candidates).
     T = np.stack([P[:, 1] - P[:, 0], P[:, 2] - P[:, 0], P[:, 3] - P[:, 0]], axis=1)  # (3,3,nel)
     Tinv = np.linalg.inv(np.transpose(T, (2, 0, 1)))  # (nel, 3, 3): columns are edges
     out = np.full(points_m.shape[1], -1)
-    for j in range(k):
-        e = cand[:, j]
-        todo = out < 0
-        if not todo.any():
+    # Stretched elements can have many closer centroids than their own: widen the search.
+    for k in (16, 256):
+        todo_pts = np.flatnonzero(out < 0)
+        if not todo_pts.size:
             break
-        rel = points_m.T[todo] - P[:, 0, e[todo]].T
-        lam = np.einsum("nij,nj->ni", Tinv[e[todo]], rel)
-        inside = (lam >= -tol).all(axis=1) & (lam.sum(axis=1) <= 1 + tol)
-        idx = np.flatnonzero(todo)[inside]
-        out[idx] = e[todo][inside]
+        _, cand = tree.query(points_m.T[todo_pts], k=min(k, mesh.t.shape[1]))
+        cand = np.atleast_2d(cand)
+        for j in range(cand.shape[1]):
+            sub = out[todo_pts] < 0
+            if not sub.any():
+                break
+            pts_idx, e = todo_pts[sub], cand[sub, j]
+            rel = points_m.T[pts_idx] - P[:, 0, e].T
+            lam = np.einsum("nij,nj->ni", Tinv[e], rel)
+            inside = (lam >= -tol).all(axis=1) & (lam.sum(axis=1) <= 1 + tol)
+            out[pts_idx[inside]] = e[inside]
     return out
 
 

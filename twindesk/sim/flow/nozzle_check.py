@@ -118,7 +118,7 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
             miss = max(lo - v, v - hi, 0.0)
             worst = max(worst, miss)
         rows.append({**s, "predicted_m_s": float(v) if np.isfinite(v) else None,
-                     "within": (s["measured_min_m_s"] <= v <= s["measured_max_m_s"])
+                     "within": bool(s["measured_min_m_s"] <= v <= s["measured_max_m_s"])
                      if judged else None, "judged": judged})
     judged = [r for r in rows if r["judged"]]
     passed = bool(judged) and all(r["within"] for r in judged)

@@ -59,7 +59,25 @@ def _resolve(target: str | Callable) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def _child_main(target, params, conn) -> None:  # runs in the child process
+def _exit_with_parent(parent_pid: int) -> None:
+    """Daemon thread: end this child when its parent is gone (killed without cancelling),
+    so no orphaned solver keeps a core busy."""
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _child_main(target, params, conn, parent_pid: int | None = None) -> None:  # in the child
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
+
     def progress(fraction: float, message: str = "") -> None:
         conn.send(("progress", float(fraction), str(message)))
 
@@ -94,8 +112,10 @@ class SubprocessJob:
     def start(self) -> SubprocessJob:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child_main, args=(self.target, self.params, child),
-                                 daemon=True)
+        import os
+
+        self._proc = ctx.Process(target=_child_main,
+                                 args=(self.target, self.params, child, os.getpid()), daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent

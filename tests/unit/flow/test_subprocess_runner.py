@@ -54,3 +54,42 @@ def test_non_blocking_handle():
     job2.cancel()
     with pytest.raises(Cancelled):
         job2.result()
+
+
+def test_child_ends_when_its_parent_is_killed(tmp_path):
+    """A parent killed without cancelling leaves no orphaned worker behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    pidfile = tmp_path / "child.pid"
+    script = tmp_path / "parent.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, sys
+        sys.path[:0] = {[p for p in sys.path]!r}
+        from twindesk.jobs.subprocess_runner import SubprocessJob
+        import jobs_for_tests as jobs
+        if __name__ == "__main__":
+            job = SubprocessJob(jobs.sleepy, 120).start()
+            open({str(pidfile)!r}, "w").write(str(job._proc.pid))
+            job.poll(120)
+    """))
+    parent = subprocess.Popen([sys.executable, str(script)],
+                              env={**os.environ, "PYTHONPATH": os.path.dirname(jobs.__file__)})
+    for _ in range(600):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.1)
+    child = int(pidfile.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the worker outlived its parent")

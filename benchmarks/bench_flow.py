@@ -93,9 +93,13 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="repeats of the Stokes-step ratio")
     ap.add_argument("--ratio-core", type=int, default=3)
     args = ap.parse_args(argv)
-    sizes = [run_in_subprocess(solve_size, SizeParams(n, args.co_l_min)) for n in args.cores]
-    out = {"benchmark": "flow", "sizes": sizes,
-           "stokes_step": stokes_ratio(args.ratio_core, args.repeats)}
+    ratio = stokes_ratio(args.ratio_core, args.repeats)
+    print(json.dumps({"stokes_step": ratio}), file=sys.stderr, flush=True)
+    sizes = []
+    for n in args.cores:  # each size reported as it finishes (long runs on a shared machine)
+        sizes.append(run_in_subprocess(solve_size, SizeParams(n, args.co_l_min)))
+        print(json.dumps({"size": sizes[-1]}), file=sys.stderr, flush=True)
+    out = {"benchmark": "flow", "sizes": sizes, "stokes_step": ratio}
     if len(sizes) >= 2:
         import numpy as np
 

@@ -41,7 +41,7 @@ def solve_size(params: SizeParams, progress, cancel) -> dict:
     res = solve_steady(d, SteadyFlowParams(
         bv.inflow_m3_per_s, tuple(OutletBC(i, r) for i, r in bv.resistances_pa_s_per_m3.items()),
         solver=params.solver), progress, cancel)
-    return {"tetrahedra": d.n_tets, "dofs": 3 * d.basis_u.N + d.basis_p.N,
+    return {"tetrahedra": int(d.n_tets), "dofs": int(3 * d.basis_u.N + d.basis_p.N),
             "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
             "iterations": res.iterations, "linear_iterations": res.linear_iterations,
@@ -92,8 +92,9 @@ def main(argv=None) -> int:
     ap.add_argument("--co-l-min", type=float, default=5.0)
     ap.add_argument("--repeats", type=int, default=5, help="repeats of the Stokes-step ratio")
     ap.add_argument("--ratio-core", type=int, default=3)
+    ap.add_argument("--skip-ratio", action="store_true")
     args = ap.parse_args(argv)
-    ratio = stokes_ratio(args.ratio_core, args.repeats)
+    ratio = None if args.skip_ratio else stokes_ratio(args.ratio_core, args.repeats)
     print(json.dumps({"stokes_step": ratio}), file=sys.stderr, flush=True)
     sizes = []
     for n in args.cores:  # each size reported as it finishes (long runs on a shared machine)

@@ -126,7 +126,7 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
         warnings.append("no measured data available at this Re (or the shared data folder is "
                         "absent): predictions are listed without a verdict")
         passed = False
-    z_plot = np.linspace(mp.z_inlet_mm + 1, min(mp.z_outlet_mm, 40.0) - 1, 400)
+    z_plot = np.linspace(mp.z_inlet_mm + 1, mp.z_outlet_mm - 1, 400)
     p_wall = _wall_pressure(domain, res.pressure_pa, z_plot)
     p0 = np.interp(0.0, z_plot[np.isfinite(p_wall)], p_wall[np.isfinite(p_wall)])
     png = None

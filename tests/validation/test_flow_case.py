@@ -54,7 +54,8 @@ def test_flow_command_conserves_mass_and_follows_resistances(arch_case, run_cli)
     for name in ("velocity_m_s", "pressure_mmhg", "wss_pa", "on_wall"):
         assert np.all(np.isfinite(grid.point_data[name]))
     speed = np.linalg.norm(grid.point_data["velocity_m_s"], axis=1)
-    assert speed.max() == pytest.approx(d["peak_velocity_m_s"], rel=0.05)
+    # The VTU holds vertex values; the reported peak also sees P2 edge-midpoint values.
+    assert 0.85 * d["peak_velocity_m_s"] <= speed.max() <= d["peak_velocity_m_s"]
     assert grid.point_data["wss_pa"][grid.point_data["on_wall"] == 0].max() == 0
 
 

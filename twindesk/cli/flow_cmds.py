@@ -34,8 +34,8 @@ def _human(d: dict[str, Any]) -> str:
     for a in d["assumptions"]:
         lines.append(f"  assumed: {a}")
     root = d["pressure_drop_root_mmhg"]
-    lines.append(f"Pressure drop: root {'-' if root is None else f'{root:.2f}'} mmHg, "
-                 f"along the aorta {d['pressure_drop_aorta_mmhg']:.2f} mmHg")
+    lines.append(f"Pressure drop: root {'-' if root is None else f'{root:.3f}'} mmHg, "
+                 f"along the aorta {d['pressure_drop_aorta_mmhg']:.3f} mmHg")
     for o in d["outlets"]:
         lines.append(f"  {o['name']:<22} {o['flow_split_percent']:5.1f} %  "
                      f"{o['flow_l_min']:.2f} L/min  {o['pressure_mmhg']:.1f} mmHg")
@@ -44,7 +44,7 @@ def _human(d: dict[str, Any]) -> str:
                  f"Pa, max {w['max_pa']:.2f} Pa, {w['area_below_threshold_percent']:.1f} % of "
                  f"the wall below {w['threshold_pa']} Pa")
     s = d["solver"]
-    lines.append(f"Solver: {s['iterations']} Picard iterations, residual "
+    lines.append(f"Solver: {s['iterations']} nonlinear iterations, residual "
                  f"{s['residuals'][-1]:.1e}; mesh {d['mesh']['tetrahedra']} tetrahedra; "
                  f"{d['seconds']:.1f} s")
     lines.append(f"Stored as {d['artifact']}")

@@ -120,7 +120,7 @@ def run(params: CaseFlowParams, progress, cancel) -> dict:
         "outlets": outlets,
         "peak_velocity_m_s": post.peak_speed(u),
         "wall_shear_stress": stats,
-        "solver": {"method": f"Picard (Oseen), Taylor-Hood P2/P1, {res.solver} linear solver",
+        "solver": {"method": f"Picard then Newton, Taylor-Hood P2/P1, {res.solver} linear solver",
                    "iterations": res.iterations, "converged": res.converged,
                    "residuals": res.residuals, "linear_iterations": res.linear_iterations,
                    "tolerance": prm.tol, "timings_s": res.timings_s},

@@ -56,3 +56,16 @@ def test_newton_jacobian_matches_finite_differences(sd, beta):
     eps = 1e-5
     fd = (residual(x + eps * dx) - residual(x - eps * dx)) / (2 * eps)
     assert np.linalg.norm(fd - jd) <= 1e-7 * np.linalg.norm(jd)
+
+
+def test_backflow_matrices_match_the_forms(domain):
+    from twindesk.sim.flow.assembly import FacetAssembler
+
+    fb = domain.facet_basis(domain.facets[2])
+    u = np.random.default_rng(2).normal(size=(3, domain.basis_u.N)) * 0.2
+    w = {f"w{k}": fb.interpolate(u[k]) for k in range(3)}
+    B, blocks = FacetAssembler(fb).backflow(u, 1.0, 1060.0)
+    ref = asm(forms.backflow, fb, beta=1.0, rho=1060.0, **w)
+    assert abs(ref - B).max() <= 1e-12 * abs(ref).max()
+    ref = asm(forms.backflow_newton, fb, beta=1.0, rho=1060.0, k=2, j=1, **w)
+    assert abs(ref - blocks[2][1]).max() <= 1e-12 * abs(ref).max()

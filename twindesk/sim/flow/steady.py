@@ -23,7 +23,7 @@ import numpy as np
 from twindesk.errors import InputError, SolverError
 from twindesk.jobs import CancelToken, null_progress
 from twindesk.sim.flow import forms, linear
-from twindesk.sim.flow.assembly import P2Assembler
+from twindesk.sim.flow.assembly import FacetAssembler, P2Assembler
 from twindesk.sim.flow.bc import flux_vectors, inlet_velocity
 from twindesk.sim.flow.domain import FlowDomain
 
@@ -105,7 +105,8 @@ class _Assembler:
                              "name outlets by their region_id from the mesh boundary")
         self.outlets = [bc_by_id.get(r.id, OutletBC(r.id)) for r in d.outlets]
         self.flux = {o.region_id: flux_vectors(d, d.facets[o.region_id]) for o in self.outlets}
-        self.outlet_fb = {o.region_id: d.facet_basis(d.facets[o.region_id]) for o in self.outlets}
+        self.outlet_fa = {o.region_id: FacetAssembler(d.facet_basis(d.facets[o.region_id]))
+                          for o in self.outlets}
         resistive = [o for o in self.outlets if o.resistance_pa_s_per_m3 > 0]
         n_i = len(self.I)
         U = np.zeros((3 * n_i + N1, len(resistive)))
@@ -129,21 +130,15 @@ class _Assembler:
             raise InputError(f"flow solver '{s}' unknown", "use auto, direct or krylov")
         return s == "krylov" or (s == "auto" and self.d.n_tets > DIRECT_MAX_TETS)
 
-    def advecting(self, u: np.ndarray, basis) -> dict:
-        return {f"w{k}": basis.interpolate(u[k]) for k in range(3)}
-
     def system(self, u: np.ndarray) -> tuple[linear.OseenSystem, np.ndarray]:
         """Oseen system at advecting velocity ``u`` (3, N2) and its right-hand side."""
-        from skfem import asm
-
         d, prm = self.d, self.prm
         W = np.array([self.fast.interpolate(u[k]) for k in range(3)])
         K = self.fast.oseen(W, prm.viscosity_pa_s, prm.density_kg_per_m3,
                             prm.streamline_diffusion, self.h)
         if prm.backflow_beta > 0:
-            for fb in self.outlet_fb.values():
-                K = K + asm(forms.backflow, fb, beta=prm.backflow_beta,
-                            rho=prm.density_kg_per_m3, **self.advecting(u, fb))
+            for fa in self.outlet_fa.values():
+                K = K + fa.backflow(u, prm.backflow_beta, prm.density_kg_per_m3)[0]
         K = K.tocsr()
         KI = K[self.I]
         K_II, K_ID = KI[:, self.I].tocsr(), KI[:, self.Dd]
@@ -177,15 +172,11 @@ class _Assembler:
         blocks = self.fast.newton(W, grads, prm.viscosity_pa_s, prm.density_kg_per_m3,
                                   prm.streamline_diffusion, self.h)
         if prm.backflow_beta > 0:
-            from skfem import asm
-
-            for fb in self.outlet_fb.values():
-                wf = self.advecting(u, fb)
+            for fa in self.outlet_fa.values():
+                bf = fa.backflow(u, prm.backflow_beta, prm.density_kg_per_m3)[1]
                 for k in range(3):
                     for j in range(3):
-                        blocks[k][j] = blocks[k][j] + asm(
-                            forms.backflow_newton, fb, beta=prm.backflow_beta,
-                            rho=prm.density_kg_per_m3, k=k, j=j, **wf)
+                        blocks[k][j] = blocks[k][j] + bf[k][j]
         return [[C.tocsr()[self.I][:, self.I].tocsr() for C in row] for row in blocks]
 
     def reduce(self, u: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -37,28 +37,39 @@ from twindesk.sim.flow.post import PA_PER_MMHG
 BERNOULLI_MMHG_PER_M2_S2 = 4.0
 
 
-def echo_outputs(t_s: np.ndarray, inflow_m3_s: np.ndarray, eoa_m2: float,
-                 loss_coefficient_pa_s2_per_m6: float, drop_3d_pa: np.ndarray,
-                 jet_speed_3d_m_s: np.ndarray) -> dict[str, float]:
-    """Echo-comparable values of one cycle sampled at uniform steps (module docstring)."""
+def echo_outputs(t0d_s: np.ndarray, q0d_m3_s: np.ndarray, t_s: np.ndarray,
+                 inflow_m3_s: np.ndarray, eoa_m2: float, loss_coefficient_pa_s2_per_m6: float,
+                 drop_3d_pa: np.ndarray, jet_speed_3d_m_s: np.ndarray) -> dict[str, float]:
+    """Echo-comparable values of one cycle (module docstring).
+
+    The Doppler values and the valve loss come from the finely sampled 0D inflow
+    (``t0d_s``, ``q0d_m3_s``: the waveform the 3D inlet is driven with), so they do not
+    depend on the 3D time step; the 3D pressure drop is averaged over the time steps of
+    ejection (``inflow_m3_s > 0``).
+    """
+    q0 = np.asarray(q0d_m3_s, float)
+    ej0 = q0 > 0
     q = np.asarray(inflow_m3_s, float)
     ej = q > 0
-    if not ej.any():
+    if not ej0.any() or not ej.any():
         return {}
-    v = np.where(ej, q, 0.0) / eoa_m2
+    v = np.where(ej0, q0, 0.0) / eoa_m2
     grad = BERNOULLI_MMHG_PER_M2_S2 * v ** 2
-    net = (loss_coefficient_pa_s2_per_m6 * q ** 2 + np.asarray(drop_3d_pa, float)) / PA_PER_MMHG
+    drop = np.asarray(drop_3d_pa, float)
+    loss = loss_coefficient_pa_s2_per_m6 * q0 ** 2
     i_peak = int(np.argmax(q))
-    dt = float(np.mean(np.diff(t_s))) if len(t_s) > 1 else 0.0
+    dt0 = float(np.mean(np.diff(t0d_s)))
     return {"peak_velocity_m_s": float(v.max()),
             "peak_gradient_mmhg": float(grad.max()),
-            "mean_gradient_mmhg": float(grad[ej].mean()),
-            "net_pressure_drop_mean_mmhg": float(net[ej].mean()),
-            "net_pressure_drop_peak_mmhg": float(net[i_peak]),
-            "pressure_drop_3d_mean_mmhg": float(np.asarray(drop_3d_pa)[ej].mean() / PA_PER_MMHG),
-            "pressure_drop_3d_peak_mmhg": float(np.asarray(drop_3d_pa)[i_peak] / PA_PER_MMHG),
+            "mean_gradient_mmhg": float(grad[ej0].mean()),
+            "net_pressure_drop_mean_mmhg": float((loss[ej0].mean() + drop[ej].mean())
+                                                 / PA_PER_MMHG),
+            "net_pressure_drop_peak_mmhg": float((loss_coefficient_pa_s2_per_m6 * q[i_peak] ** 2
+                                                  + drop[i_peak]) / PA_PER_MMHG),
+            "pressure_drop_3d_mean_mmhg": float(drop[ej].mean() / PA_PER_MMHG),
+            "pressure_drop_3d_peak_mmhg": float(drop[i_peak] / PA_PER_MMHG),
             "peak_velocity_3d_m_s": float(np.max(jet_speed_3d_m_s)),
-            "ejection_time_ms": float(1000.0 * ej.sum() * dt),
+            "ejection_time_ms": float(1000.0 * ej0.sum() * dt0),
             "eoa_cm2": float(eoa_m2 * 1e4)}
 
 

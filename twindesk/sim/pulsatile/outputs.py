@@ -56,8 +56,9 @@ def summarize_run(setup, solver, monitor, run, settings, params) -> dict[str, An
     c = setup.circulation
     q_in = last["inflow_m3_s"]
     drop = last["inlet_pressure_pa"] - last["section_pressure_pa"]
-    echo = echo_outputs(last["t_s"], q_in, c.valve.eoa_m2, c.valve.loss_coefficient_pa_s2_per_m6,
-                        drop, last["jet_speed_m_s"])
+    w0 = setup.waveforms
+    echo = echo_outputs(w0.t_s, w0.q_av_m3_s, last["t_s"], q_in, c.valve.eoa_m2,
+                        c.valve.loss_coefficient_pa_s2_per_m6, drop, last["jet_speed_m_s"])
     q_mean = float(q_in.mean())
     names = {r["region_id"]: r["name"] for r in setup.outlets_rcr}
     outlets = []

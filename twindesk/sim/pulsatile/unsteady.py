@@ -198,7 +198,7 @@ class UnsteadySolver:
         w = 2.0 * self.u - self.u_prev if order == 2 else self.u
         adv = self._advecting(w, d.basis_u)
         tau = prm.streamline_diffusion * tau_unsteady(
-            {**{k: v.value for k, v in adv.items()}, "h": self.h, "mu": prm.viscosity_pa_s,
+            {**{k: np.asarray(v) for k, v in adv.items()}, "h": self.h, "mu": prm.viscosity_pa_s,
              "rho": rho}, dt)
         C = asm(_convective, d.basis_u, rho=rho, tau=tau, **adv)
         K = (rho * a0 / dt) * self.M + self.A_visc + C
@@ -264,6 +264,8 @@ class UnsteadySolver:
     #: needs more iterations than this, and at least every ``LU_REFACTOR_EVERY`` steps.
     LU_REUSE_MAX_ITERATIONS = 12
     LU_REFACTOR_EVERY = 50
+    #: ... and GMRES gives up (the step refactorises at once) after this many iterations.
+    LU_REUSE_GIVE_UP = 20
 
     def _solve_lu(self, system, b):
         """Direct path: SuperLU of a recent step's matrix (with the outlet terms by Woodbury)
@@ -276,8 +278,9 @@ class UnsteadySolver:
         if self._precond is None or self._precond_age >= self.LU_REFACTOR_EVERY:
             return self._refactor(system, b, 1)
         residuals: list[float] = []
-        x, _ = fgmres(system.operator(), b, x0=self._x, tol=prm.linear_rtol, restart=40,
-                      maxiter=1, M=self._precond, residuals=residuals)
+        x, _ = fgmres(system.operator(), b, x0=self._x, tol=prm.linear_rtol,
+                      restart=self.LU_REUSE_GIVE_UP, maxiter=1, M=self._precond,
+                      residuals=residuals)
         res = float(np.linalg.norm(system.matvec(x) - b) / max(np.linalg.norm(b), 1e-300))
         iters = len(residuals) - 1
         if not np.isfinite(res) or res > 10 * prm.linear_rtol:

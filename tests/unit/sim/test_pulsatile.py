@@ -278,3 +278,31 @@ def test_resume_refuses_a_changed_scenario(finished, tmp_path):
     with Case.open(path) as case, pytest.raises(InputError, match="another mesh, scenario"):
         run_pulsatile(case, PulsatileCaseParams("", steps_per_cycle=20, max_cycles=2),
                       resume=True, in_process=True)
+
+
+def test_report_flow_section_shows_the_3d_results(finished, tmp_path, run_cli):
+    import re
+
+    from twindesk.report.build import build_sections
+    from twindesk.report.content import Figure, Missing, Table
+
+    path = tmp_path / "rep.twin"
+    shutil.copytree(finished[0], path)
+    with Case.open(path, write=False) as case:
+        flow = next(s for s in build_sections(case, {}, None) if s.id == "flow")
+    tables = [b for b in flow.blocks if isinstance(b, Table)]
+    main = next(t for t in tables if "3D pulsatile flow, scenario 'baseline'" in t.caption)
+    rows = dict(main.rows)
+    e = finished[1]["summary"]["echo"]
+    value, unit = rows["Peak gradient, 4v²"].split()
+    assert unit == "mmHg" and float(value) == pytest.approx(e["peak_gradient_mmhg"], rel=5e-3)
+    echo = next(t for t in tables if t.header[0] == "Echo quantity")
+    assert {r[0] for r in echo.rows} == {"mean gradient", "peak velocity"}
+    assert any(isinstance(b, Figure) and "3D pulsatile waveforms" in b.caption
+               for b in flow.blocks)
+    assert any(isinstance(b, Missing) and "no 3D pre/post" in b.what for b in flow.blocks)
+    out = tmp_path / "plan.pdf"
+    r = run_cli("report", path, "--out", out, "--json")
+    assert r.code == 0, r.err
+    assert out.read_bytes()[:5] == b"%PDF-"
+    assert not re.search(r"\bnan\b", out.read_bytes().decode("latin-1"), re.I)

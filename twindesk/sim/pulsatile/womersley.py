@@ -115,7 +115,7 @@ def graded_tube(radius_mm: float, length_mm: float, n_core: int, n_wall: int,
     band = wall_fraction * radius_mm
     h0 = first_cell_fraction * radius_mm
     if n_wall:
-        if h0 * n_wall >= band:
+        if n_wall == 1 or h0 * n_wall >= band:
             growth = 1.0
         else:
             growth = brentq(lambda g: h0 * (g ** n_wall - 1) / (g - 1) - band, 1.0 + 1e-9, 10.0)

@@ -1,11 +1,13 @@
 """The pulsatile 3D flow job on a case scenario (``twindesk scenario run --3d``).
 
 :func:`run` follows the job protocol and runs in a child process: it reads the case
-read-only, solves cycle after cycle, writes a checkpoint file at the end of every cycle
-(and every ``checkpoint_every_steps``) into ``checkpoint_dir`` and announces it with a
-progress message starting with :data:`CHECKPOINT_MESSAGE`; the parent stores it as the case
-artefact ``result:pulsatile-checkpoint:<scenario>`` (:mod:`twindesk.sim.pulsatile.store`),
-so a cancelled or killed run resumes from its last checkpoint.
+read-only, solves cycle after cycle and writes a checkpoint file at the end of every cycle
+(and every ``checkpoint_every_steps``) into ``checkpoint_dir`` (``checkpoint-<step>.npz``,
+published by an atomic rename, with its ``.json`` description written first). The parent
+watches that folder and stores the newest file as the case artefact
+``result:pulsatile-checkpoint:<scenario>`` (:mod:`twindesk.sim.pulsatile.store`), so a
+cancelled or killed run resumes from its last checkpoint. (Watching files rather than
+progress messages keeps this independent of how a runner throttles messages.)
 
 Coupling to the 0D model of the scenario (:mod:`twindesk.sim.lumped`):
 
@@ -245,11 +247,12 @@ def _solve(params, setup: Setup, resume, rep, cancel, t0) -> dict[str, Any]:
         folder = Path(params.checkpoint_dir)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"checkpoint-{info['step']:07d}.npz"
-        tmp = path.with_suffix(".tmp.npz")
+        path.with_suffix(".json").write_text(json.dumps(info), encoding="utf-8")
+        tmp = folder / f"writing-{info['step']:07d}.npz"
         np.savez(tmp, fingerprint=np.array(setup.fingerprint), **state)
-        tmp.replace(path)
+        tmp.replace(path)  # the rename publishes it: the parent only takes complete files
         rep(min(1.0, info["step"] / (settings.max_cycles * settings.steps_per_cycle)),
-                     CHECKPOINT_MESSAGE + json.dumps({"path": str(path), **info}))
+            f"{CHECKPOINT_MESSAGE} cycle {info['cycle']}, step {info['step']}")
 
     run = run_cycles(solver, monitor, settings, rep.sub(0.05, 0.95), cancel, checkpoint,
                      resume)

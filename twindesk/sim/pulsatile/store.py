@@ -3,8 +3,8 @@
 The job runs in a child process (:mod:`twindesk.jobs.subprocess_runner`) and never writes the
 case; this module, in the process that holds the case open for writing, stores
 
-* every checkpoint the child announces as ``result:pulsatile-checkpoint:<scenario>`` and
-  commits it at once (a cancelled, failed or killed run keeps it: ``resume=True`` continues
+* the newest checkpoint the child has published as ``result:pulsatile-checkpoint:<scenario>``,
+  committed at once (a cancelled, failed or killed run keeps it: ``resume=True`` continues
   from it; a finished run drops it from the index);
 * the result: ``result:pulsatile:<scenario>`` (VTU point fields, LPS mm),
   ``result:pulsatile-summary:<scenario>`` (JSON), ``result:pulsatile-waveforms:<scenario>``
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from twindesk.errors import Cancelled, InputError
-from twindesk.sim.pulsatile.case_job import CHECKPOINT_MESSAGE, PulsatileCaseParams
+from twindesk.sim.pulsatile.case_job import PulsatileCaseParams
 
 TARGET = "twindesk.sim.pulsatile.case_job:run"
 COMPACT = ("echo", "echo_comparison", "aortic_pressure", "inflow", "outlets",
@@ -48,25 +48,32 @@ def keys(scenario: str) -> dict[str, str]:
 
 
 class CheckpointSink:
-    """A progress callback that stores announced checkpoint files in the case, then passes
-    a readable message on to ``progress``."""
+    """A progress callback that also stores the newest checkpoint file the job has
+    published in ``folder`` (on every progress message and at :meth:`poll`)."""
 
-    def __init__(self, case, scenario: str, progress=None):
+    def __init__(self, case, scenario: str, folder: str, progress=None):
         self.case, self.scenario, self.progress = case, scenario, progress
+        self.folder = Path(folder)
         self.saved: dict[str, Any] | None = None
 
+    def poll(self) -> None:
+        files = sorted(self.folder.glob("checkpoint-*.npz")) if self.folder.is_dir() else []
+        if not files:
+            return
+        newest = files[-1]
+        info = json.loads(newest.with_suffix(".json").read_text(encoding="utf-8"))
+        key = keys(self.scenario)["checkpoint"]
+        self.case.put_artifact(key, lambda p: shutil.copyfile(newest, p), ".npz",
+                               "checkpoint", {"scenario": self.scenario, **info})
+        self.case.save("pulsatile-checkpoint", {"scenario": self.scenario,
+                                                "cycle": info["cycle"], "step": info["step"]})
+        self.saved = info
+        for f in files:
+            f.unlink(missing_ok=True)
+            f.with_suffix(".json").unlink(missing_ok=True)
+
     def __call__(self, fraction: float, message: str = "") -> None:
-        if message.startswith(CHECKPOINT_MESSAGE):
-            info = json.loads(message[len(CHECKPOINT_MESSAGE):])
-            path = Path(info.pop("path"))
-            key = keys(self.scenario)["checkpoint"]
-            self.case.put_artifact(key, lambda p: shutil.copyfile(path, p), ".npz",
-                                   "checkpoint", {"scenario": self.scenario, **info})
-            self.case.save("pulsatile-checkpoint", {"scenario": self.scenario,
-                                                    "cycle": info["cycle"], "step": info["step"]})
-            path.unlink(missing_ok=True)
-            self.saved = info
-            message = f"checkpoint saved: cycle {info['cycle']}, step {info['step']}"
+        self.poll()
         if self.progress is not None:
             self.progress(fraction, message)
 
@@ -101,12 +108,16 @@ def run_pulsatile(case, params: PulsatileCaseParams, progress=None, cancel=None,
     from twindesk.sim.pulsatile.case_job import run
 
     params = prepare_params(case, params, resume)
-    sink = CheckpointSink(case, params.scenario, progress)
+    sink = CheckpointSink(case, params.scenario, params.checkpoint_dir, progress)
     try:
-        if in_process:
-            out = run_job(run, params, sink, cancel)
-        else:
-            out = run_in_subprocess(TARGET, params, sink, cancel)
+        try:
+            if in_process:
+                out = run_job(run, params, sink, cancel)
+            else:
+                out = run_in_subprocess(TARGET, params, sink, cancel)
+        except BaseException:
+            sink.poll()  # a checkpoint written just before the end is kept too
+            raise
     except Cancelled:
         if sink.saved is None:
             raise

@@ -148,7 +148,7 @@ class WomersleySize:
 #: Resolutions per (α, size). The wall band spans about three Stokes layers δ = R√2/α.
 SIZES = {
     (4.0, "full"): WomersleySize(8, 3, 0.3, 0.05, 1.0, 0.5, 64, 1.25),
-    (16.0, "full"): WomersleySize(8, 4, 0.25, 0.02, 1.0, 0.5, 64, 1.25),
+    (16.0, "full"): WomersleySize(10, 4, 0.2, 0.03, 1.0, 0.5, 64, 1.25),
     (4.0, "reduced"): WomersleySize(4, 2, 0.3, 0.1, 1.0, 0.5, 48, 1.25),
     (16.0, "reduced"): WomersleySize(4, 3, 0.3, 0.05, 1.0, 0.5, 48, 1.25),
 }

@@ -63,6 +63,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_run)
 
+    p = ssub.add_parser("figure", parents=[common],
+                        help="picture of 3D pulsatile results, one or two scenarios side by side")
+    p.add_argument("case", type=Path, metavar="CASE")
+    p.add_argument("names", nargs="+", metavar="NAME", help="one or two scenarios")
+    p.add_argument("--field", default="tawss",
+                   choices=("pressure", "pressure_mean", "velocity", "velocity_mean", "wss",
+                            "tawss", "osi"), help="colour of the lumen (default tawss)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.png")
+    p.set_defaults(handler=cmd_figure)
+
     p = sub.add_parser("compare", parents=[common],
                        help="compare two scenarios side by side with intervals")
     p.add_argument("case", type=Path, metavar="CASE")
@@ -194,6 +204,24 @@ def _human_run(d: dict[str, Any]) -> str:
         lines += [f"    note: {n}" for n in s["notes"]]
         lines.append(f"    stored as {t['artifacts']['fields']}")
     return "\n".join(lines)
+
+
+def cmd_figure(args: argparse.Namespace) -> CommandResult:
+    from twindesk.errors import InputError
+    from twindesk.model.case import Case
+    from twindesk.sim.pulsatile.figure import render
+
+    if len(args.names) > 2:
+        raise InputError("scenario figure: give one or two scenarios", "e.g. baseline post")
+    if args.out.suffix.lower() != ".png" or not args.out.parent.is_dir():
+        raise InputError(f"--out {args.out}: must be a .png file in an existing folder",
+                         "e.g. --out prepost.png")
+    with Case.open(args.case, write=False) as case:
+        result = render(case, list(args.names), args.field, args.out)
+        case_path = str(case.path)
+    return CommandResult({"case": case_path, **result},
+                         lambda d: f"wrote {d['out']} ({d['bytes']} bytes): {d['field']} "
+                                   f"{d['range'][0]:.3g}–{d['range'][1]:.3g} {d['unit']}")
 
 
 # ----------------------------------------------------------------------------- compare

@@ -306,3 +306,34 @@ def test_report_flow_section_shows_the_3d_results(finished, tmp_path, run_cli):
     assert r.code == 0, r.err
     assert out.read_bytes()[:5] == b"%PDF-"
     assert not re.search(r"\bnan\b", out.read_bytes().decode("latin-1"), re.I)
+
+
+def test_view_logic_and_figure(finished, tmp_path, run_cli):
+    from twindesk.sim.pulsatile import views
+
+    path = finished[0]
+    with Case.open(path, write=False) as case:
+        grid = views.load_fields(case, "baseline")
+        surf = views.surface_field(grid, "tawss")
+        assert surf.n_points and np.all(surf.point_data["value"] >= 0)
+        cut = views.plane_field(grid, "pressure", [0, 0, 30.0], [0, 0, 1])
+        assert cut.n_points and np.allclose(cut.points[:, 2], 30.0)
+        speed = views.plane_field(grid, "velocity", [0, 0, 30.0], [0, 0, 1]).point_data["value"]
+        assert speed.max() > 0
+        centre, normal, radius = views.inlet_of(case)
+        assert radius == pytest.approx(10.0, rel=0.03) and normal[2] == pytest.approx(-1.0)  # 12-gon
+        lines = views.streamlines(grid, centre, normal, radius, n_seeds=20)
+        assert lines.n_points > 20 and lines.points[:, 2].max() > 40.0  # down the tube
+        w = views.waveforms(case, "baseline")
+        assert len(w["t_s"]) == 16 and "pressure_mmhg:branch" in w
+        with pytest.raises(Exception, match="no 3D pulsatile result"):
+            views.load_fields(case, "other")
+    assert views.shared_range([np.arange(101.0), np.arange(50.0)]) == pytest.approx((2.0, 98.0))
+    look, up = views.view_direction(np.c_[np.random.default_rng(1).normal(size=(500, 2)) *
+                                          [20, 5], np.zeros(500)])
+    assert abs(look[2]) == pytest.approx(1.0) and abs(up[1]) == pytest.approx(1.0)
+    out = tmp_path / "f.png"
+    r = run_cli("scenario", "figure", path, "baseline", "--field", "osi", "--out", out,
+                "--json", schema="scenario-figure")
+    assert r.code == 0, r.err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and r.json["range"][1] <= 0.5

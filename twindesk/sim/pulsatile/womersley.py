@@ -145,7 +145,9 @@ class WomersleySize:
     periods: float
 
 
-#: Resolutions per (α, size). The wall band spans about three Stokes layers δ = R√2/α.
+#: Resolutions per (α, size). The wall band spans a few Stokes layers δ = R√2/α; the wall
+#: cell is kept near δ/3 rather than smaller, because the chord error of a straight-sided wall
+#: (see :data:`CHECK_WSS`) grows as the wall cell shrinks.
 SIZES = {
     (4.0, "full"): WomersleySize(8, 3, 0.3, 0.05, 1.0, 0.5, 64, 1.25),
     (16.0, "full"): WomersleySize(10, 4, 0.2, 0.03, 1.0, 0.5, 64, 1.25),

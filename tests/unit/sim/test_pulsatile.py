@@ -328,7 +328,8 @@ def test_view_logic_and_figure(finished, tmp_path, run_cli):
         assert len(w["t_s"]) == 16 and "pressure_mmhg:branch" in w
         with pytest.raises(Exception, match="no 3D pulsatile result"):
             views.load_fields(case, "other")
-    assert views.shared_range([np.arange(101.0), np.arange(50.0)]) == pytest.approx((2.0, 98.0))
+    assert views.shared_range([np.arange(101.0), np.arange(101.0)]) == pytest.approx((2.0, 98.0))
+    assert views.shared_range([np.arange(5.0), np.arange(50.0, 60.0)], robust=False) == (0, 59)
     look, up = views.view_direction(np.c_[np.random.default_rng(1).normal(size=(500, 2)) *
                                           [20, 5], np.zeros(500)])
     assert abs(look[2]) == pytest.approx(1.0) and abs(up[1]) == pytest.approx(1.0)

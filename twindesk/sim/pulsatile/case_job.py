@@ -214,11 +214,11 @@ def run(params: PulsatileCaseParams, progress, cancel) -> dict[str, Any]:
         return _solve(params, setup, resume, rep, cancel, t0)
 
 
-def _solve(params, setup: Setup, resume, rep, cancel, t0) -> dict[str, Any]:
+def build_solver(params: PulsatileCaseParams, setup: Setup):
+    """The coupled solver, its monitor and the cycle settings for a prepared case."""
     from twindesk.sim.flow.bc import inlet_velocity
     from twindesk.sim.lumped.params import Windkessel
-    from twindesk.sim.pulsatile.cycles import CycleSettings, Monitor, run_cycles
-    from twindesk.sim.pulsatile.outputs import summarize_run
+    from twindesk.sim.pulsatile.cycles import CycleSettings, Monitor
     from twindesk.sim.pulsatile.unsteady import UnsteadyParams, UnsteadySolver
     from twindesk.sim.pulsatile.windkessel import OutletRCR
 
@@ -237,7 +237,14 @@ def _solve(params, setup: Setup, resume, rep, cancel, t0) -> dict[str, Any]:
                                                    BLOOD_VISCOSITY_PA_S, solver=params.solver),
                             outlets, lambda t: q_of_t(t) * shape,
                             pc0_pa=float(setup.waveforms.p_c_pa[0]))
-    monitor = Monitor(solver, setup.root_section, BLOOD_VISCOSITY_PA_S)
+    return solver, Monitor(solver, setup.root_section, BLOOD_VISCOSITY_PA_S), settings
+
+
+def _solve(params, setup: Setup, resume, rep, cancel, t0) -> dict[str, Any]:
+    from twindesk.sim.pulsatile.cycles import run_cycles
+    from twindesk.sim.pulsatile.outputs import summarize_run
+
+    solver, monitor, settings = build_solver(params, setup)
     rep(0.05, f"solving {params.max_cycles} cycles at most, {params.steps_per_cycle} "
               "steps each")
 

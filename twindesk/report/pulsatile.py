@@ -117,3 +117,19 @@ def blocks(case, ctx) -> list:
         out.append(Missing("Only one scenario has 3D pulsatile results, so there is no 3D "
                            "pre/post comparison", "run the post-procedure scenario with --3d"))
     return out
+
+
+def measurement_rows(case) -> list:
+    """Rows of the measurement table (CSV export) for every 3D pulsatile result."""
+    from twindesk.report.measurements import _row
+
+    rows = []
+    for name in _order((case.doc.get("pulsatile") or {})):
+        rec = case.doc["pulsatile"][name]
+        s = rec.get("summary") or {}
+        for label, path, unit in ROWS:
+            value = _get(s, path)
+            if is_number(value):
+                rows.append(_row(f"3D pulsatile: {name}", label, value, unit or "1",
+                                 f"scenario run {name} --3d", time_utc=rec.get("time_utc", "")))
+    return [r for r in rows if r]

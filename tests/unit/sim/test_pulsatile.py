@@ -338,3 +338,31 @@ def test_view_logic_and_figure(finished, tmp_path, run_cli):
                 "--json", schema="scenario-figure")
     assert r.code == 0, r.err
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and r.json["range"][1] <= 0.5
+
+
+def test_child_process_run_cancel_and_resume(tmp_path):
+    """The GUI path: a child process, polled; cancel after the first checkpoint kills the
+    child at once and keeps the checkpoint; the run then resumes to the end."""
+    import time
+
+    from twindesk.jobs.subprocess_runner import wait_for
+    from twindesk.sim.pulsatile.case_job import PulsatileCaseParams
+    from twindesk.sim.pulsatile.store import PulsatileRun, keys
+
+    path = make_tube_case(tmp_path / "child.twin")
+    with Case.open(path) as case:
+        run = PulsatileRun(case, PulsatileCaseParams("", **PARAMS)).start()
+        end = time.monotonic() + 600
+        while run.sink.saved is None and not run.done and time.monotonic() < end:
+            run.poll(0.1)
+        assert run.sink.saved is not None and not run.done
+        t0 = time.monotonic()
+        run.cancel()
+        assert time.monotonic() - t0 < 10 and not run.job._proc.is_alive()
+        with pytest.raises(Cancelled, match="is kept in the case"):
+            run.finish()
+        assert case.artifact(keys("baseline")["checkpoint"])["meta"]["step"] == 16
+        resumed = PulsatileRun(case, PulsatileCaseParams("", **PARAMS), resume=True).start()
+        assert wait_for(resumed.job, 600)
+        record = resumed.finish()
+    assert record["summary"]["cycles"]["completed"] == 2

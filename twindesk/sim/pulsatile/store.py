@@ -99,6 +99,60 @@ def prepare_params(case, params: PulsatileCaseParams, resume: bool) -> Pulsatile
                    resume_path=resume_path)
 
 
+class PulsatileRun:
+    """A non-blocking run for a GUI: :meth:`start`, then :meth:`poll` from a timer (progress
+    events; checkpoints are stored as they appear), :meth:`cancel` at any time, and
+    :meth:`finish` once :attr:`done` (stores the result and returns its record, or raises
+    the job's error / :class:`Cancelled` naming the kept checkpoint).
+
+    The caller holds ``case`` open for writing for the whole run and writes nothing else to
+    it meanwhile.
+    """
+
+    def __init__(self, case, params: PulsatileCaseParams, *, resume: bool = False):
+        self.case = case
+        self.params = prepare_params(case, params, resume)
+        self.sink = CheckpointSink(case, self.params.scenario, self.params.checkpoint_dir)
+        self.job = None
+
+    def start(self) -> PulsatileRun:
+        from twindesk.jobs.subprocess_runner import SubprocessJob
+
+        self.job = SubprocessJob(TARGET, self.params).start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self.job is not None and self.job.done
+
+    def poll(self, timeout_s: float = 0.0) -> list[tuple[float, str]]:
+        events = self.job.poll(timeout_s)
+        self.sink.poll()
+        return events
+
+    def cancel(self) -> None:
+        self.job.cancel()
+        self.sink.poll()
+
+    def finish(self) -> dict[str, Any]:
+        try:
+            self.sink.poll()
+            out = self.job.result()
+        except Cancelled:
+            raise _cancelled(self.sink) from None
+        finally:
+            shutil.rmtree(self.params.checkpoint_dir, ignore_errors=True)
+        return store_result(self.case, self.params.scenario, out)
+
+
+def _cancelled(sink: CheckpointSink) -> Cancelled:
+    if sink.saved is None:
+        return Cancelled("The job was cancelled; nothing was saved.")
+    return Cancelled(f"the run was cancelled; its checkpoint at cycle {sink.saved['cycle']}, "
+                     f"step {sink.saved['step']} is kept in the case",
+                     "continue it with --resume")
+
+
 def run_pulsatile(case, params: PulsatileCaseParams, progress=None, cancel=None, *,
                   resume: bool = False, in_process: bool = False) -> dict[str, Any]:
     """Run the job for an open, writable case (child process unless ``in_process``), store
@@ -119,11 +173,7 @@ def run_pulsatile(case, params: PulsatileCaseParams, progress=None, cancel=None,
             sink.poll()  # a checkpoint written just before the end is kept too
             raise
     except Cancelled:
-        if sink.saved is None:
-            raise
-        raise Cancelled(f"the run was cancelled; its checkpoint at cycle {sink.saved['cycle']}, "
-                        f"step {sink.saved['step']} is kept in the case",
-                        "continue it with --resume") from None
+        raise _cancelled(sink) from None
     finally:
         shutil.rmtree(params.checkpoint_dir, ignore_errors=True)
     return store_result(case, params.scenario, out)

@@ -321,7 +321,8 @@ def test_view_logic_and_figure(finished, tmp_path, run_cli):
         speed = views.plane_field(grid, "velocity", [0, 0, 30.0], [0, 0, 1]).point_data["value"]
         assert speed.max() > 0
         centre, normal, radius = views.inlet_of(case)
-        assert radius == pytest.approx(10.0, rel=0.03) and normal[2] == pytest.approx(-1.0)  # 12-gon
+        assert radius == pytest.approx(10.0, rel=0.03)  # a 12-gon inlet
+        assert normal[2] == pytest.approx(-1.0)
         lines = views.streamlines(grid, centre, normal, radius, n_seeds=20)
         assert lines.n_points > 20 and lines.points[:, 2].max() > 40.0  # down the tube
         w = views.waveforms(case, "baseline")

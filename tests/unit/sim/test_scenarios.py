@@ -10,7 +10,7 @@ from twindesk.model.case import Case
 from twindesk.sim.scenarios.segments import (Centreline, Narrowing, check_tets, morph_points,
                                              segment_ranges, taper)
 
-from .conftest import BRANCH_RADIUS_MM, BRANCH_Z_MM, LENGTH_MM, RADIUS_MM, tube_mesh
+from .conftest import BRANCH_Z_MM, LENGTH_MM, RADIUS_MM, tube_mesh
 
 
 # ----------------------------------------------------------------------------- segments
@@ -113,7 +113,8 @@ def test_add_device_hr_co_and_narrowing(tube_case):
                                             hr_bpm=80))
         assert d["definition"]["overrides"] == {"aortic_eoa_cm2": size.eoa_cm2,
                                                 "heart_rate_bpm": 80.0}
-        assert d["device"]["eoa_sd_cm2"] == size.eoa_sd_cm2 and "J Am Soc Echocardiogr" in d["device"]["eoa_source"]
+        assert d["device"]["eoa_sd_cm2"] == size.eoa_sd_cm2
+        assert "J Am Soc Echocardiogr" in d["device"]["eoa_source"]
         c, _ = resolve_scenario(case.doc, "tavr")
         assert c.valve.eoa_m2 == pytest.approx(size.eoa_cm2 * 1e-4)
         assert c.heart.heart_rate_bpm == pytest.approx(80)

@@ -367,3 +367,21 @@ def test_child_process_run_cancel_and_resume(tmp_path):
         assert wait_for(resumed.job, 600)
         record = resumed.finish()
     assert record["summary"]["cycles"]["completed"] == 2
+
+
+def test_periodic_restart_is_the_fixed_point_of_a_cycle():
+    T, n = 0.8, 80
+    dt = T / n
+    t = (np.arange(n) + 1) * dt
+    q = (np.maximum(np.sin(2 * np.pi * t / T), 0) * 3e-4)[:, None]
+    bank = RCRBank([OutletRCR(1, WK)], pc0_pa=5000.0)
+    bank.advance(q[0], dt, 1)
+    for qn in q[1:]:
+        bank.advance(qn, dt, 2)
+    change = bank.periodic_restart(q, dt)
+    assert abs(change[0]) > 10.0  # one cycle from a poor start is far from periodic
+    start = bank.state()
+    for qn in q:
+        bank.advance(qn, dt, 2)
+    np.testing.assert_allclose(bank.pc, start["pc"], rtol=1e-10)
+    np.testing.assert_allclose(bank.pc_prev, start["pc_prev"], rtol=1e-10)

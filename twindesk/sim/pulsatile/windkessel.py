@@ -108,6 +108,40 @@ class RCRBank:
         self.pressure = pressure
         return pressure
 
+    def periodic_restart(self, q_cycle_m3_s: np.ndarray, dt_s: float) -> np.ndarray:
+        """Set every capacitor to the periodic state of the BDF2 recurrence driven by one
+        cycle of outlet flows ``q_cycle_m3_s`` (steps × outlets); returns the change of
+        ``Pc`` (Pa).
+
+        The recurrence is linear, so one cycle maps the state ``(Pcⁿ, Pcⁿ⁻¹)`` affinely,
+        ``s ↦ A s + c``; its fixed point ``(I − A)⁻¹ c`` is the periodic state. Restarting the
+        next cycle from it removes the slow ``Rd·C`` transient of the Windkessels, which
+        otherwise takes several cycles to decay.
+        """
+        q = np.asarray(q_cycle_m3_s, float)
+        change = np.zeros(len(self.outlets))
+        a0, a1, a2 = BDF[2]
+        for i, o in enumerate(self.outlets):
+            wk = o.windkessel
+            if wk is None:
+                continue
+            g = 1.0 / (a0 * wk.c_m3_per_pa / dt_s + 1.0 / wk.rd_pa_s_per_m3)
+
+            def cycle(s0, forced=True):
+                pc, prev = s0
+                for qn in q[:, i]:
+                    drive = (qn + wk.pd_pa / wk.rd_pa_s_per_m3) if forced else 0.0
+                    pc, prev = g * (drive - wk.c_m3_per_pa * (a1 * pc + a2 * prev) / dt_s), pc
+                return np.array([pc, prev])
+
+            c = cycle((0.0, 0.0))
+            A = np.column_stack([cycle((1.0, 0.0), False), cycle((0.0, 1.0), False)])
+            fixed = np.linalg.solve(np.eye(2) - A, c)
+            change[i] = fixed[0] - self.pc[i]
+            self.pc[i], self.pc_prev[i] = fixed
+            self.pressure[i] += change[i]
+        return change
+
     def state(self) -> dict[str, np.ndarray]:
         return {"pc": self.pc.copy(), "pc_prev": self.pc_prev.copy(),
                 "pressure": self.pressure.copy()}

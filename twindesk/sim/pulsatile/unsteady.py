@@ -145,6 +145,7 @@ class UnsteadySolver:
         self._precond_age = 0
         self._precond_iters = 0
         self._x = None
+        self._x_prev = None
 
     # ------------------------------------------------------------------ state
     def set_initial(self, u: np.ndarray, u_prev: np.ndarray | None = None,
@@ -174,7 +175,7 @@ class UnsteadySolver:
         self.t = float(state["t"])
         self.steps = int(state["steps"])
         self.bank.restore({k[4:]: v for k, v in state.items() if k.startswith("rcr_")})
-        self._x = None
+        self._x = self._x_prev = None
 
     # ------------------------------------------------------------------ stepping
     def outlet_flows(self, u: np.ndarray | None = None) -> np.ndarray:
@@ -232,8 +233,14 @@ class UnsteadySolver:
         self.p = x[3 * n_i:].copy()
         self.bank.advance(self.outlet_flows(u_new), dt, order)
         self.t, self.steps = t_new, self.steps + 1
-        self._x = x
+        self._x_prev, self._x = self._x, x
         return StepStats(t_new, order, iters, res, time.perf_counter() - t0, rebuilt)
+
+    def _guess(self):
+        """Initial guess of the Krylov solve: linear extrapolation of the last two steps."""
+        if self._x is None or self._x_prev is None:
+            return self._x
+        return 2.0 * self._x - self._x_prev
 
     def _solve(self, system, b):
         prm = self.prm
@@ -246,13 +253,15 @@ class UnsteadySolver:
         else:
             self._precond.system = system  # products with the current operator (LSC)
         try:
-            x, stats = linear.solve_krylov(system, b, self._precond, self._x, prm.linear_rtol)
+            x, stats = linear.solve_krylov(system, b, self._precond, self._guess(),
+                                           prm.linear_rtol)
         except SolverError:
             if rebuilt:
                 raise
             self._precond, rebuilt = linear.BlockPreconditioner(system), True
             self._precond_age = 0
-            x, stats = linear.solve_krylov(system, b, self._precond, self._x, prm.linear_rtol)
+            x, stats = linear.solve_krylov(system, b, self._precond, self._guess(),
+                                           prm.linear_rtol)
         if rebuilt:
             self._precond_iters = stats.iterations
         elif stats.iterations > 1.5 * max(self._precond_iters, 10):

@@ -244,3 +244,32 @@ def test_cli_bad_input_exit_2(run_cli, tube_case):
     assert r.code == 2 and "unknown scenario 'missing'" in r.err
     r = run_cli("scenario", "run", tube_case, "missing", "--3d")
     assert r.code == 2 and "unknown scenario" in r.err
+
+
+def test_scenario_mesh_uses_a_stored_lumen_then_lineage_changes(tube_case):
+    """A device scenario takes the deployed-frame lumen when the case holds it
+    (``mesh:aorta@<scenario>``); lumen changes of scenarios derived from it apply on top."""
+    from twindesk.io.flow_mesh import put_flow_mesh
+    from twindesk.sim.pulsatile.case_job import scenario_mesh
+    from twindesk.sim.scenarios.define import ScenarioSpec, add_scenario
+
+    with Case.open(tube_case) as case:
+        add_scenario(case, ScenarioSpec("post", device_id="be-valve-s3like", size_mm=23))
+        mesh, _, applied, notes, keys = scenario_mesh(case, "post", "aorta")
+        assert applied == [] and "not in this case" in notes[0]
+        assert keys == ["mesh:aorta", "mesh_boundary:aorta"]
+        m, region, regions = tube_mesh()
+        lumen = m.points_mm.copy()
+        lumen[:, :2] *= np.where(lumen[:, 2] < 15, 0.8, 1.0)[:, None]  # a frame in the root
+        put_flow_mesh(case, "aorta@post", lumen, m.tets, m.boundary_tris, region, regions)
+        add_scenario(case, ScenarioSpec("post-narrow", base="post", narrow=("35-55:20",)))
+        mesh, base_regions, applied, notes, keys = scenario_mesh(case, "post-narrow", "aorta")
+    assert notes == [] and keys[:2] == ["mesh:aorta@post", "mesh_boundary:aorta@post"]
+    assert applied[0]["arc_mm"] == [35.0, 55.0]
+    z = mesh.points_lps_mm[:, 2]
+    r = np.hypot(*mesh.points_lps_mm[:, :2].T)
+    assert r[z < 10].max() == pytest.approx(0.8 * RADIUS_MM)  # the stored lumen
+    assert r[(z > 44) & (z < 46)].max() == pytest.approx(0.8 * RADIUS_MM)  # the narrowing
+    outlet = next(g for g in mesh.regions if g["name"] == "descending_aorta")
+    assert outlet["area_mm2"] == pytest.approx(next(
+        g for g in base_regions if g["name"] == "descending_aorta")["area_mm2"])

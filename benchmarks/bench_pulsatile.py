@@ -7,7 +7,9 @@ by the case job. It steps through early systole (the hardest part: the flow acce
 from rest) and prints one JSON line with:
 
 * ``step_s_median`` over the measured steps (each a repeat), the projected
-  ``cycle_s_projected`` at ``--steps-per-cycle``;
+  ``cycle_s_projected`` at ``--steps-per-cycle``; the same in process CPU time
+  (``step_cpu_s_median``, ``cycle_cpu_s_projected``): BLAS runs single-threaded, so on a
+  shared machine CPU time is what the step would take alone;
 * ``raw_assembly_s``: scikit-fem alone assembling the step's convective operator (the
   part re-assembled every step) once; ``raw_amg_s``: pyamg alone building a smoothed-
   aggregation hierarchy for the step's scalar momentum block and running 3 V-cycles per
@@ -120,13 +122,14 @@ def main() -> None:
                 captured["system"] = system
                 return solve(system, b)
             solver._solve = capture
-            times, iters = [], []
+            times, cpu, iters = [], [], []
             for i in range(args.steps):
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 st = solver.step()
                 monitor.measure(st)
                 monitor.wss(solver.u)
                 times.append(time.perf_counter() - t1)
+                cpu.append(time.process_time() - c1)
                 iters.append(st.linear_iterations)
                 print(f"step {i + 1}/{args.steps}: {times[-1]:.1f} s, "
                       f"{st.linear_iterations} iterations", file=sys.stderr, flush=True)
@@ -138,6 +141,8 @@ def main() -> None:
         "linear_solver": "krylov" if solver.krylov else "direct",
         "steps_measured": len(times), "t_start_s": skip * settings.dt_s,
         "t_end_s": solver.t, "step_s_median": step, "step_s_max": max(times),
+        "step_cpu_s_median": statistics.median(cpu),
+        "cycle_cpu_s_projected": statistics.median(cpu) * args.steps_per_cycle,
         "linear_iterations_median": statistics.median(iters),
         "steps_per_cycle": args.steps_per_cycle,
         "cycle_s_projected": step * args.steps_per_cycle,

@@ -273,3 +273,26 @@ def test_scenario_mesh_uses_a_stored_lumen_then_lineage_changes(tube_case):
     outlet = next(g for g in mesh.regions if g["name"] == "descending_aorta")
     assert outlet["area_mm2"] == pytest.approx(next(
         g for g in base_regions if g["name"] == "descending_aorta")["area_mm2"])
+
+
+def test_cli_scenario_run_3d(run_cli, tube_case):
+    r = run_cli("scenario", "add", tube_case, "fast", "--hr", "90", "--json",
+                schema="scenario-add")
+    assert r.code == 0, r.err
+    r = run_cli("scenario", "run", tube_case, "fast", "--3d", "--steps-per-cycle", "16",
+                "--cycles", "1", "--min-cycles", "1", "--in-process", "--json",
+                schema="scenario-run")
+    assert r.code == 0, r.err
+    d = r.json
+    assert d["zero_d"]["haemodynamics"]["heart_rate_bpm"] == pytest.approx(90)
+    t = d["three_d"]
+    assert t["summary"]["cycles"]["completed"] == 1 and t["summary"]["cycles"]["changes"] == []
+    assert t["summary"]["cycles"]["period_s"] == pytest.approx(60 / 90)
+    assert any("not periodic after 1 cycles" in n for n in t["summary"]["notes"])
+    with Case.open(tube_case, write=False) as case:
+        kinds = [v["kind"] for v in case.doc["twin"]["versions"]]
+        assert kinds == ["scenario", "simulation", "simulation"]  # add, 0D, 3D
+    r = run_cli("scenario", "list", tube_case, "--json", schema="scenario-list")
+    assert r.json["scenarios"][1]["results"] == {"0d": True, "3d_pulsatile": True}
+    r = run_cli("compare", tube_case, "baseline", "fast", "--json")
+    assert r.json["three_d"] is None and "baseline" in r.json["three_d_missing"]

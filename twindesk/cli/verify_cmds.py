@@ -10,7 +10,7 @@ from typing import Any
 
 from twindesk.cli.output import CommandResult, ProgressBar
 
-CHECK_NAMES = ("poiseuille", "fda_nozzle", "mesh_convergence")
+CHECK_NAMES = ("poiseuille", "fda_nozzle", "mesh_convergence", "womersley")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -66,6 +66,12 @@ def divergence_component(u, q, w):
 
 
 @BilinearForm
+def mass(u, v, w):
+    """∫ u v (a mass matrix: BDF time derivative, pressure mass)."""
+    return u * v
+
+
+@BilinearForm
 def laplace(u, v, w):
     """∫ ∇u·∇v (inlet-profile Poisson problem)."""
     return dot(grad(u), grad(v))

@@ -7,6 +7,8 @@ version that still asserts numbers (the tests use it); ``size="full"`` is the us
 * ``poiseuille``: developed flow in a straight tube; pressure gradient and wall shear stress
   against Hagen–Poiseuille (Δp/L = 8 μ Q / (π R⁴), τ_w = 4 μ Q / (π R³)).
 * ``fda_nozzle``: see :mod:`twindesk.sim.flow.fda_nozzle` and :mod:`twindesk.sim.flow.nozzle_check`.
+* ``womersley``: pulsatile flow in a straight tube at α = 4 and 16 against Womersley's
+  Bessel solution (:mod:`twindesk.sim.pulsatile.womersley`).
 * ``mesh_convergence``: three meshes of a smooth 50 %-area stenosis at Re 20 (pure Galerkin:
   no streamline diffusion); observed order and grid
   convergence index of the pressure drop (Roache, J Fluids Eng 1994;116:405–413, with the
@@ -28,7 +30,7 @@ from twindesk.sim.flow.domain import MM, FlowDomain
 from twindesk.sim.flow.steady import OutletBC, SteadyFlowParams, solve_steady
 
 RHO, MU = 1060.0, 0.0035
-CHECKS = ("poiseuille", "fda_nozzle", "mesh_convergence")
+CHECKS = ("poiseuille", "fda_nozzle", "mesh_convergence", "womersley")
 
 
 def _domain(mesh) -> FlowDomain:
@@ -168,6 +170,10 @@ def run_checks(names: list[str] | None = None, size: str = "full", re: float = 5
             out.append(check_poiseuille(size, sub, cancel))
         elif name == "mesh_convergence":
             out.append(check_mesh_convergence(size, sub, cancel))
+        elif name == "womersley":
+            from twindesk.sim.pulsatile.womersley import check_womersley
+
+            out.append(check_womersley(size, sub, cancel))
         else:
             out.append(check_fda_nozzle(size, re, out_dir, sub, cancel))
     return out

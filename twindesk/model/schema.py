@@ -41,6 +41,16 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     The 0D circulation (:mod:`twindesk.sim.lumped.store` documents the layout): scenarios
     (``baseline`` and variants with ``from``/``overrides``/``targets``), the list of
     calibrations (appended, never replaced), the latest 0D result per scenario, ``bsa_m2``.
+    Scenario variants made by ``twindesk scenario add`` may also hold ``device`` (the
+    transcatheter valve whose EOA is in ``overrides``), ``geometry`` (``narrow``: lumen
+    changes along the centreline) and ``created_utc``
+    (:mod:`twindesk.sim.scenarios.define` documents them).
+``pulsatile``
+    3D pulsatile flow results per scenario (:mod:`twindesk.sim.pulsatile.store` documents
+    the layout): artefact keys (``result:pulsatile:<scenario>`` fields VTU, ``-summary``,
+    ``-waveforms``, ``-plot``), a compact summary (echo-comparable values, predicted vs
+    measured echo, pressures, outlets, wall shear stress, periodicity) and the run's
+    fingerprint. An interrupted run keeps ``result:pulsatile-checkpoint:<scenario>``.
 ``clinical``
     Attached clinical data (:mod:`twindesk.twin.clinical` documents the layout): ``sources``
     (each attached file, stored raw as the artefact ``clinical:<source id>``),

@@ -136,9 +136,15 @@ def scenario_rows(case) -> list[Row]:
     return [r for r in rows if r]
 
 
+def pulsatile_rows(case) -> list[Row]:
+    from twindesk.report.pulsatile import measurement_rows
+
+    return measurement_rows(case)
+
+
 #: Sources of rows, in table order (later rooms append theirs).
 SOURCES = [segmentation_rows, centerline_rows, result_rows, annotation_rows,
-           calibration_rows, scenario_rows]
+           calibration_rows, scenario_rows, pulsatile_rows]
 
 
 def measurement_rows(case) -> list[Row]:

@@ -247,8 +247,9 @@ def flow(case, ctx: Context) -> Section:
         s.add(Missing("No post-intervention scenario has been simulated, so there is no "
                       "pre/post comparison", "define a post-procedure scenario (e.g. the "
                       "implanted valve's effective orifice area) and simulate it"))
-    s.add(Missing("3D flow (pressure drop, wall shear stress, velocity field) has not been "
-                  "computed", "run the 3D flow simulation when it is available"))
+    from twindesk.report.pulsatile import blocks as pulsatile_blocks
+
+    s.add(*pulsatile_blocks(case, ctx))
     return s
 
 

@@ -40,6 +40,8 @@ class ErrorReporter:
         box.setText(message)
         if hint:
             box.setInformativeText(f"What to do: {hint}")
+        child = getattr(exc, "details", "")  # the worker process's own traceback
+        details = f"{child}\n{details}" if child else details
         full = f"{message}\n{('What to do: ' + hint) if hint else ''}\n\n{details}".strip()
         box.setDetailedText(full)
         box.setStandardButtons(QMessageBox.StandardButton.Ok)

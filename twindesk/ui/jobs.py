@@ -49,9 +49,10 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         try:
             if self.child:
-                from twindesk.jobs.subprocess_runner import run_in_child
+                from twindesk.jobs.subprocess_runner import run_in_subprocess
 
-                result = run_in_child(self.fn, self.params, self._progress, self.cancel)
+                result = run_in_subprocess(self.fn, self.params, self._progress, self.cancel,
+                                           poll_s=0.02)
             else:
                 result = self.fn(self.params, self._progress, self.cancel)
             if self.cancel.cancelled:

@@ -48,18 +48,16 @@ class Simulate0DParams:
     samples_per_cycle: int = 1000
 
 
-def simulate_case(case, scenario: str = BASELINE, samples_per_cycle: int = 1000,
-                  progress=None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Run scenario ``scenario`` of an open case to its periodic state and store the result."""
-    from twindesk.sim.lumped.plots import write_csv, write_png
+def periodic_scenario(doc: dict[str, Any], scenario: str = BASELINE,
+                      samples_per_cycle: int = 1000):
+    """``(circulation, periodic solution, info)`` of a scenario of a case document.
 
-    rep = ProgressReporter(progress, cancel=cancel)
-    t0 = time.perf_counter()
-    rep(0.0, "solving the 0D model")
-    c, info = resolve_scenario(case.doc, scenario)
+    A cardiac-output target refits only the filling volume so the scenario delivers it.
+    Raises :class:`SolverError` when the 0D model does not reach a periodic state.
+    """
+    c, info = resolve_scenario(doc, scenario)
     co_target = info.get("cardiac_output_target_l_min")
     if co_target is not None:
-        # Refit only the filling volume so the scenario delivers its cardiac output target.
         cal = calibrate(ClinicalData(co_l_min=co_target), c)
         c, sol = cal.circulation, solve_periodic(cal.circulation, samples_per_cycle,
                                                  cal.solution.state0)
@@ -69,6 +67,18 @@ def simulate_case(case, scenario: str = BASELINE, samples_per_cycle: int = 1000,
         raise SolverError(f"the 0D model is not periodic (cycle-to-cycle change "
                           f"{100 * sol.cycle_to_cycle_change:.3f} % ≥ 0.1 %)",
                           "check the scenario's parameters")
+    return c, sol, info
+
+
+def simulate_case(case, scenario: str = BASELINE, samples_per_cycle: int = 1000,
+                  progress=None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Run scenario ``scenario`` of an open case to its periodic state and store the result."""
+    from twindesk.sim.lumped.plots import write_csv, write_png
+
+    rep = ProgressReporter(progress, cancel=cancel)
+    t0 = time.perf_counter()
+    rep(0.0, "solving the 0D model")
+    c, sol, info = periodic_scenario(case.doc, scenario, samples_per_cycle)
     rep(0.6, "writing waveforms")
     summary = summarize(c, sol.waveforms)
     title = f"0D model, scenario '{scenario}' ({info['parameters_source']})"

@@ -1,0 +1,62 @@
+"""Inflow and outlet resistances: defaults, physiology, scenarios."""
+
+import numpy as np
+import pytest
+
+from twindesk.errors import InputError
+from twindesk.sim.flow.boundary_values import M3S_PER_LMIN, boundary_values
+from twindesk.sim.flow.domain import Region
+from twindesk.sim.flow.post import PA_PER_MMHG
+
+OUTLETS = [Region(2, "descending_aorta", "outlet", (0, 0, 0), (0, 0, -1), 400.0),
+           Region(3, "brachiocephalic", "outlet", (0, 0, 0), (0, 0, 1), 100.0)]
+
+
+def test_defaults_murray_split_and_total_resistance():
+    bv = boundary_values({}, OUTLETS, "mean")
+    assert bv.source == "default" and bv.assumptions
+    assert bv.inflow_m3_per_s == pytest.approx(5.0 * M3S_PER_LMIN)
+    r = bv.resistances_pa_s_per_m3
+    # Parallel total = MAP / CO; split ∝ area^1.5 (4^1.5 = 8).
+    total = 1 / (1 / r[2] + 1 / r[3])
+    assert total == pytest.approx(93 * PA_PER_MMHG / (5.0 * M3S_PER_LMIN))
+    assert r[3] / r[2] == pytest.approx(8.0)
+    peak = boundary_values({}, OUTLETS, "peak").inflow_m3_per_s
+    assert peak / bv.inflow_m3_per_s == pytest.approx(np.pi / 0.66)
+
+
+def test_physiology_values_are_used():
+    doc = {"physiology": {"results": {"baseline": {"haemodynamics": {
+               "cardiac_output_l_min": 4.2, "peak_aortic_flow_ml_s": 380.0}}},
+                          "outlets": [{"name": "descending_aorta", "rp_pa_s_per_m3": 1e7,
+                                       "rd_pa_s_per_m3": 1.5e8, "c_m3_per_pa": 1e-8},
+                                      {"region_id": 3, "r_total_pa_s_per_m3": 6e8}]}}
+    bv = boundary_values(doc, OUTLETS, "mean")
+    assert bv.source == "physiology" and not bv.assumptions, bv.assumptions
+    assert bv.inflow_m3_per_s == pytest.approx(4.2 * M3S_PER_LMIN)
+    assert bv.resistances_pa_s_per_m3 == {2: pytest.approx(1.6e8), 3: pytest.approx(6e8)}
+    assert boundary_values(doc, OUTLETS, "peak").inflow_m3_per_s == pytest.approx(380e-6)
+
+
+def test_scenario_and_bad_input():
+    doc = {"physiology": {"scenarios": {"low": {"from": "baseline",
+                                                "targets": {"cardiac_output_l_min": 3.0}}}}}
+    assert boundary_values(doc, OUTLETS, "mean", "low").inflow_m3_per_s == \
+        pytest.approx(3.0 * M3S_PER_LMIN)
+    with pytest.raises(InputError):
+        boundary_values(doc, OUTLETS, "mean", "nope")
+    with pytest.raises(InputError):
+        boundary_values({}, OUTLETS, "systole")
+
+
+def test_calibrated_outlets_come_from_the_circulation_model():
+    store = pytest.importorskip("twindesk.sim.lumped.store")
+    doc = {"physiology": {"scenarios": {"variant": {"from": "baseline", "overrides": {}}},
+                          "calibrations": [], "results": {}}}
+    bv = boundary_values(doc, OUTLETS, "mean", "variant")
+    recs = store.outlet_bcs(doc, [r.to_meta() for r in OUTLETS], "variant")
+    for rec in recs:
+        rid = rec["region_id"]
+        assert bv.resistances_pa_s_per_m3[rid] == pytest.approx(
+            rec["rp_pa_s_per_m3"] + rec["rd_pa_s_per_m3"])
+        assert bv.reference_pressure_pa[rid] == pytest.approx(rec["pd_pa"])

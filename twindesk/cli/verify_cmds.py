@@ -1,0 +1,79 @@
+"""``twindesk verify``: verification and validation of the 3D flow solver."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from twindesk.cli.output import CommandResult, ProgressBar
+
+CHECK_NAMES = ("poiseuille", "fda_nozzle", "mesh_convergence", "womersley")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("verify", parents=[common],
+                       help="run the flow solver's verification and validation checks")
+    p.add_argument("--check", action="append", choices=CHECK_NAMES, metavar="NAME",
+                   help="run only this check (repeatable): " + ", ".join(CHECK_NAMES))
+    p.add_argument("--re", type=float, default=500.0, metavar="N",
+                   help="throat Reynolds number of the FDA nozzle (500, 2000, 3500, 5000, 6500)")
+    p.add_argument("--size", choices=("full", "reduced"), default="full",
+                   help="full (minutes) or reduced meshes (as in the tests)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder for the result JSON and plots (default: per-user data folder)")
+    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_verify)
+
+
+def _human(d: dict[str, Any]) -> str:
+    lines = []
+    for c in d["checks"]:
+        lines.append(f"{'PASS' if c['passed'] else 'FAIL'}  {c['name']:<17} error "
+                     f"{c['error']:.3g} (tolerance {c['tolerance']:.3g}: {c['metric']})  "
+                     f"{c['seconds']:.0f} s")
+        for w in c["warnings"]:
+            lines.append(f"      warning: {w}")
+        for s in c["details"].get("stations", []):
+            if s["predicted_m_s"] is None:
+                continue
+            band = ("" if s["measured_min_m_s"] is None else
+                    f"measured {s['measured_min_m_s']:.3f}–{s['measured_max_m_s']:.3f}")
+            mark = {True: "ok", False: "OUT", None: "-"}[s["within"]]
+            lines.append(f"      z {s['z_mm']:7.1f} mm  predicted {s['predicted_m_s']:.3f} m/s"
+                         f"  {band}  {mark}")
+    lines.append(f"{'All checks passed' if d['passed'] else 'Some checks failed'}; "
+                 f"results in {d['results_file']}")
+    return "\n".join(lines)
+
+
+def cmd_verify(args: argparse.Namespace) -> CommandResult:
+    from twindesk.jobs import run_job
+    from twindesk.jobs.subprocess_runner import run_in_subprocess
+    from twindesk.paths import user_data_dir
+    from twindesk.sim.flow.provenance import software_versions
+    from twindesk.sim.flow.verify import VerifyParams, run
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out_dir = args.out or (user_data_dir() / "verification" / stamp)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = VerifyParams(tuple(args.check or CHECK_NAMES), args.size, float(args.re),
+                          str(out_dir))
+    bar = ProgressBar(args, "verify")
+    t0 = time.perf_counter()
+    try:
+        if args.in_process:
+            checks = run_job(run, params, bar, bar.cancel)
+        else:
+            checks = run_in_subprocess("twindesk.sim.flow.verify:run", params, bar, bar.cancel)
+    finally:
+        bar.done()
+    result = {"passed": all(c["passed"] for c in checks), "checks": checks,
+              "size": args.size, "software": software_versions(),
+              "time_utc": stamp, "seconds": time.perf_counter() - t0,
+              "results_file": str(out_dir / "verify.json")}
+    (out_dir / "verify.json").write_text(json.dumps(result, indent=1, allow_nan=False),
+                                         encoding="utf-8")
+    return CommandResult(result, _human)

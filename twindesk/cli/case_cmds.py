@@ -14,6 +14,8 @@ from twindesk.errors import InputError
 EXPORTERS: dict[str, str] = {
     "volume": "twindesk.io.volume:export_case_volume",
     "bundle": "twindesk.io.bundle:export_case_bundle",
+    "seg": "twindesk.io.dicom.seg:export_case_seg",
+    "measurements": "twindesk.report.measurements:export_measurements_csv",
 }
 
 
@@ -32,6 +34,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="bundle only: seal with a password (AES-256-GCM, Argon2id)")
     p.add_argument("--password-file", type=Path, metavar="F",
                    help="file whose first line is the password")
+    p.add_argument("--deidentify", action="store_true",
+                   help="bundle only: apply the DICOM PS3.15 basic profile (modified dates) "
+                        "to everything in the bundle")
     p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("import-bundle", parents=[common],
@@ -115,6 +120,11 @@ def cmd_export(args: argparse.Namespace) -> CommandResult:
         from twindesk.io.sealed import read_password_file
 
         options["password"] = read_password_file(args.password_file)
+    if args.deidentify:
+        if kind != "bundle":
+            raise InputError("--deidentify applies to --what bundle only",
+                             "drop it, or export a bundle")
+        options["deidentify"] = True
     out = args.out.resolve()
     if not out.parent.is_dir():
         raise InputError(f"{out.parent}: folder does not exist", "create it or choose another OUT")

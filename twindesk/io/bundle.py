@@ -38,14 +38,19 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
-                 password: bytes | None = None, extra_manifest: dict | None = None) -> dict:
+                 password: bytes | None = None, extra_manifest: dict | None = None,
+                 contents: dict[str, bytes] | None = None) -> dict:
     """Write ``doc`` (possibly a de-identified copy), ``audit`` and the artefacts ``doc``
-    names into ``out`` atomically; seal it when ``password`` is given."""
+    names into ``out`` atomically; seal it when ``password`` is given.
+
+    ``contents`` maps artefact paths to the bytes to write instead of the case's file (a
+    de-identified copy of an artefact); their records in ``doc`` carry the new hashes.
+    """
+    contents = contents or {}
     case_json = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode()
     files = {"case.json": hashlib.sha256(case_json).hexdigest(),
              "audit.jsonl": hashlib.sha256(audit).hexdigest()}
-    records = sorted({rec["path"]: rec for rec in doc["artifacts"].values()}.values(),
-                     key=lambda r: r["path"])
+    records = bundled_records(case_dir, doc, contents)
     for rec in records:
         if not _ARTIFACT_NAME.match(rec["path"]):
             raise InputError(f"case artefact {rec['path']} is not in the artefact store",
@@ -62,6 +67,9 @@ def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
             _add_bytes(tar, "case.json", case_json)
             _add_bytes(tar, "audit.jsonl", audit)
             for rec in records:
+                if rec["path"] in contents:
+                    _add_bytes(tar, rec["path"], contents[rec["path"]])
+                    continue
                 src = Path(case_dir) / rec["path"]
                 if sha256_file(src) != rec["sha256"]:
                     raise InputError(f"{src}: content does not match its recorded hash",
@@ -77,6 +85,26 @@ def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
         for leftover in (tmp_tar, tmp_out):
             leftover.unlink(missing_ok=True)
     return {"files": len(files), "sealed": password is not None}
+
+
+def _snapshot(case_dir: Path, rec: dict[str, Any], contents: dict[str, bytes]) -> dict:
+    data = contents.get(rec["path"])
+    if data is None:
+        data = (Path(case_dir) / rec["path"]).read_bytes()
+    return json.loads(data.decode("utf-8"))
+
+
+def bundled_records(case_dir: Path, doc: dict[str, Any],
+                    contents: dict[str, bytes] | None = None) -> list[dict[str, Any]]:
+    """Every artefact a bundle must carry: those ``doc`` names and those its twin versions'
+    state snapshots name (so a revert still finds its files after the move), by path."""
+    contents = contents or {}
+    by_path = {rec["path"]: rec for rec in doc["artifacts"].values()}
+    for rec in list(by_path.values()):
+        if rec.get("kind") == "twin-state":
+            for inner in _snapshot(case_dir, rec, contents).get("artifacts", {}).values():
+                by_path.setdefault(inner["path"], inner)
+    return sorted(by_path.values(), key=lambda r: r["path"])
 
 
 def _open_plain(bundle: Path, password: bytes | None, workdir: Path) -> Path:
@@ -142,10 +170,18 @@ def read_bundle(bundle: Path, password: bytes | None, dest: Path) -> dict[str, A
 
 
 def export_case_bundle(case, out: Path, arg: str | None = None,
-                       password: bytes | None = None) -> dict[str, Any]:
-    """``twindesk export CASE OUT --what bundle``."""
+                       password: bytes | None = None, deidentify: bool = False
+                       ) -> dict[str, Any]:
+    """``twindesk export CASE OUT --what bundle [--deidentify] [--encrypt ...]``."""
     if arg:
         raise InputError(f"--what bundle:{arg}: a bundle has no name part", "use --what bundle")
+    if deidentify:
+        from twindesk.io.bundle_deid import deidentified_parts
+
+        doc, audit, contents, extra = deidentified_parts(case)
+        info = write_bundle(case.path, doc, audit, out, password, extra, contents)
+        return {**info, "deidentified": True,
+                "deidentification_key": extra["deidentification"]["key"]}
     audit_path = case.path / "audit.jsonl"
     audit = audit_path.read_bytes() if audit_path.exists() else b""
     return write_bundle(case.path, case.doc, audit, out, password,

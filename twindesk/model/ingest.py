@@ -92,6 +92,7 @@ def _fill_case(case: Case, loaded, deidentify: bool) -> None:
 
     meta, warnings, source = dict(loaded.meta), list(loaded.warnings), dict(loaded.source)
     series_uid = loaded.series_uid
+    deid = None
     if deidentify:
         from twindesk.io.dicom.deid import Deidentifier
 
@@ -114,6 +115,10 @@ def _fill_case(case: Case, loaded, deidentify: bool) -> None:
                       {"series_uid": image_block.get("series_uid"),
                        "phase_percent": image_block.get("phase_percent"),
                        "resampled": image_block.get("resampled", False)})
+    if loaded.plan is not None:  # a DICOM source: keep its headers so exports can refer to it
+        from twindesk.io.dicom.header_store import store_headers
+
+        store_headers(case, loaded.plan, deid)
     case.doc.update(patient=blocks["patient"], study=blocks["study"], image=image_block,
                     source=source, warnings=warnings)
 

@@ -24,6 +24,10 @@ Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all option
 ``source``
     ``kind`` (``dicom`` / ``volume``), ``path`` (withheld when de-identified), ``n_files``,
     ``transfer_syntaxes``, ``n_skipped``, ``imported_by``.
+``artifacts["dicom_headers"]``
+    The headers (no pixels) of every source file read into the volume, in the DICOM JSON
+    model, with the volume-slice → source-plane map (:mod:`twindesk.io.dicom.header_store`);
+    de-identified like the rest of the case. DICOM exports (SEG) reference the series with it.
 ``warnings``
     Readable strings about the acquisition and what the import did.
 ``deidentified`` / ``deid``

@@ -1,0 +1,150 @@
+"""Build the planning report of a case: a job ``run(params, progress, cancel)``.
+
+Verification evidence is read from ``<user data>/verify/latest.json`` when ``twindesk
+verify`` has written it: ``{"time_utc", "twindesk_version", "checks": [{"name", "value",
+"unit", "tolerance", "passed"}]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twindesk import INTENDED_USE, __version__
+from twindesk.errors import InputError
+from twindesk.jobs import ProgressReporter
+from twindesk.report import figures as figs
+from twindesk.report import sections as sec
+from twindesk.report.content import Section
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """``case_path``: the case folder; ``out``: the PDF to write."""
+
+    case_path: Path
+    out: Path
+
+
+def verification_evidence() -> dict[str, Any] | None:
+    from twindesk.paths import user_data_dir
+
+    path = Path(user_data_dir()) / "verify" / "latest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _masks(case) -> dict[str, Any]:
+    import SimpleITK as sitk
+
+    return {name: sitk.ReadImage(str(case.artifact_path(f"labels:{name}")))
+            for name in sec.STRUCTURES if case.artifact(f"labels:{name}")}
+
+
+def _centre_lps_mm(image, masks: dict[str, Any]) -> list[float]:
+    """Centre of the blood pool (or any mask), else the volume's centre (LPS mm)."""
+    import SimpleITK as sitk
+
+    for name in ("bloodpool", "aorta", "lv", "la"):
+        if name in masks:
+            idx = np.argwhere(sitk.GetArrayViewFromImage(masks[name]) > 0)
+            if len(idx):
+                k, j, i = idx.mean(axis=0)
+                return list(image.TransformContinuousIndexToPhysicalPoint(
+                    (float(i), float(j), float(k))))
+    size = np.asarray(image.GetSize(), float)
+    return list(image.TransformContinuousIndexToPhysicalPoint(list((size - 1) / 2)))
+
+
+def _waveforms(case, report) -> dict[str, bytes]:
+    results = (case.doc.get("physiology") or {}).get("results") or {}
+    out = {}
+    for scenario, res in results.items():
+        name = (res.get("artifacts") or {}).get("waveforms")
+        if not name or case.artifact(name) is None:
+            continue
+        table = np.genfromtxt(case.artifact_path(name), delimiter=",", names=True)
+        cols = {c: table[c] for c in table.dtype.names}
+        if {"t_s", "p_lv_mmhg", "p_ao_mmhg", "q_aortic_ml_s"} <= set(cols) and \
+                np.all(np.isfinite([cols[c] for c in ("t_s", "p_lv_mmhg", "p_ao_mmhg")])):
+            out[f"waveform:{scenario}"] = figs.waveform_figure(
+                cols, f"Scenario '{scenario}': pressures and aortic valve flow")
+    return out
+
+
+def make_figures(case, report) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    if case.artifact("volume") is not None:
+        image = case.image()
+        masks = _masks(case)
+        out["mpr"] = figs.mpr_figure(image, masks, _centre_lps_mm(image, masks))
+        report(0.35, "3D view")
+        if masks:
+            surface = figs.surface_figure(masks)
+            if surface is not None:
+                out["surface"] = surface
+    report(0.6, "waveforms")
+    out.update(_waveforms(case, report))
+    return out
+
+
+def build_sections(case, figures: dict[str, bytes],
+                   evidence: dict[str, Any] | None) -> list[Section]:
+    """Every section of :data:`twindesk.report.sections.SECTIONS`, in order."""
+    ctx = sec.Context(figures, evidence)
+    for fn in sec.SECTIONS:
+        ctx.built.append(fn(case, ctx))
+    return ctx.built
+
+
+def header_line(case) -> str:
+    doc = case.doc
+    pat = doc.get("patient") or {}
+    who = (pat.get("id") or "pseudonym") if doc.get("deidentified") else \
+        " ".join(str(x) for x in (str(pat.get("name", "")).replace("^", " "), pat.get("id", ""))
+                 if x) or "patient not named"
+    study = (doc.get("study") or {}).get("date") or ""
+    return f"twindesk planning report · {who} · study {study or 'date not recorded'} · " \
+           f"case revision {doc.get('revision', 0)}"
+
+
+def run(params: ReportParams, progress=None, cancel=None) -> dict[str, Any]:
+    """Write the PDF report of ``params.case_path`` to ``params.out``; returns a summary."""
+    from twindesk.io.atomic import atomic_move_into
+    from twindesk.model.case import Case
+
+    out = Path(params.out)
+    if out.suffix.lower() != ".pdf":
+        raise InputError(f"--out {out}: the report is a PDF", "give a file name ending in .pdf")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: folder {out.parent} does not exist",
+                         "create it or choose another place")
+    report = ProgressReporter(progress, cancel=cancel)
+    with Case.open(params.case_path, write=False) as case:
+        report(0.02, "figures")
+        figures = make_figures(case, report.sub(0.02, 0.7))
+        report(0.72, "sections")
+        sections = build_sections(case, figures, verification_evidence())
+        report(0.8, "writing the PDF")
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            from twindesk.report.pdf import write_pdf
+
+            pages = write_pdf(sections, tmp, "Cardiac twin planning report",
+                              header_line(case), f"twindesk {__version__} · {INTENDED_USE}")
+            atomic_move_into(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        summary = {"case": str(params.case_path), "out": str(out), "pages": pages,
+                   "bytes": out.stat().st_size, "revision": case.doc.get("revision", 0),
+                   "sections": [s.summary() for s in sections]}
+        case.log_action("report", {"out": str(out.resolve()), "pages": pages,
+                                   "revision": case.doc.get("revision", 0)})
+    report(1.0, "done")
+    return summary

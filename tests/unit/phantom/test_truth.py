@@ -140,9 +140,22 @@ def test_root_landmarks_lie_on_the_wall(world):
             np.subtract(s["cusp_point_lps_mm"], s["opposite_commissure_point_lps_mm"])))
         assert 30.0 < s["diameter_mm"] < 36.0
     assert np.abs(lumen.sdf(np.array(pts))).max() < 1e-6
-    # three distinct sinuses, so a cusp mix-up shows in a comparison with the truth
-    d = sorted(t["sinuses"][k]["diameter_mm"] for k in CUSPS)
-    assert min(np.diff(d)) > 0.3
+    # the sinus plane is the widest: the mean diameter falls on either side of it
+    from twindesk.phantom.truth import _sinus_chord
+
+    root = anatomy.heart.root
+    h0 = t["sinuses"]["right"]["measured_at_height_mm"]
+    assert all(t["sinuses"][k]["measured_at_height_mm"] == h0 for k in CUSPS)
+
+    def mean_d(h):
+        return np.mean([np.linalg.norm(np.subtract(*_sinus_chord(root, k, h))) for k in CUSPS])
+
+    assert 8.0 < h0 < 14.0
+    assert mean_d(h0) > max(mean_d(h0 - 1.0), mean_d(h0 + 1.0)) + 0.01
+    assert mean_d(h0) == pytest.approx(np.mean([t["sinuses"][k]["diameter_mm"] for k in CUSPS]))
+    # three distinct sinuses (the non-coronary sinus the widest)
+    d = {k: t["sinuses"][k]["diameter_mm"] for k in CUSPS}
+    assert d["non"] > d["left"] + 0.5 and d["left"] > d["right"] + 0.1
     assert t["stj"]["diameter_mm"] == pytest.approx(28.0)
     assert t["stj"]["height_mm"] == pytest.approx(20.0)
     asc = t["ascending_aorta"]

@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="inferior border of the membranous septum")
     p.add_argument("--calcium-rule", choices=("lumen+100", "850"), default="lumen+100")
     p.add_argument("--no-store", action="store_true", help="measure without changing the case")
+    p.add_argument("--png-dir", type=Path, metavar="DIR",
+                   help="also write the C-arm curve (carm.png) and the double-oblique views "
+                        "(views.png) into DIR")
     p.set_defaults(handler=cmd_measure)
 
     p = sub.add_parser("size", parents=[common], help="TAVR sizes that fit the measured annulus",
@@ -46,7 +49,7 @@ def cmd_measure(args: argparse.Namespace) -> CommandResult:
         ostia_lps_mm=tuple(parse_points(args.ostia_lps, "--ostia-lps", 2))
         if args.ostia_lps else None,
         septum_lps_mm=parse_point(args.septum_lps, "--septum-lps") if args.septum_lps else None,
-        calcium_rule=args.calcium_rule, store=not args.no_store)
+        calcium_rule=args.calcium_rule, store=not args.no_store, png_dir=args.png_dir)
     bar = ProgressBar(args, "measure")
     result = run(params, bar, bar.cancel)
     bar.done()
@@ -87,6 +90,7 @@ def human_measure(d: dict[str, Any]) -> str:
     for name, v in fl["views"].items():
         lines.append(f"{name.replace('_', ' ')}: {v['label']}")
     lines += [f"Note: {n}" for n in fl.get("notes", [])]
+    lines += [f"Warning: {w}" for w in d.get("warnings", [])]
     return "\n".join(lines)
 
 

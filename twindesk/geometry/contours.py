@@ -171,8 +171,9 @@ def fourier_contour(xy_mm: np.ndarray, harmonics: int = 6, n_angles: int = 720,
 
     This is the interpolating closed curve that CT workstations draw through a lumen
     contour: marching-squares noise and narrow defects (calcium notches, a touching
-    neighbour) do not bias the perimeter. Returns ``(contour (n_angles, 2), kept (bool per
-    angle))``.
+    neighbour) do not bias the perimeter. Across a wide gap of left-out samples the order
+    is lowered (down to an ellipse) so that the fit cannot swing out there. Returns
+    ``(contour (n_angles, 2), kept (bool per angle))``.
     """
     xy = np.asarray(xy_mm, dtype=float)
     c = polygon_centroid(xy) if origin is None else np.asarray(origin, dtype=float)
@@ -202,5 +203,31 @@ def fourier_contour(xy_mm: np.ndarray, harmonics: int = 6, n_angles: int = 720,
             if np.array_equal(new, keep):
                 break
             keep = new
+    # A wide gap (a leak, a long calcified arc) cannot pin high harmonics: lower the order
+    # until the widest gap spans less than half a period of the highest harmonic.
+    gap = _widest_gap(keep)
+    top = int(max(2, min(harmonics, np.floor(np.pi / max(gap, 1e-9)))))
+    if top < harmonics:
+        cols = [np.ones_like(th)]
+        for m in range(1, top + 1):
+            cols += [np.cos(m * th), np.sin(m * th)]
+        basis = np.stack(cols, axis=1)
+        coef, *_ = np.linalg.lstsq(basis[keep], r[keep], rcond=None)
     rf = basis @ coef
     return c + rf[:, None] * d, keep
+
+
+def _widest_gap(keep: np.ndarray) -> float:
+    """Widest run of left-out samples around the circle (radians)."""
+    n = len(keep)
+    if keep.all():
+        return 0.0
+    if not keep.any():
+        return 2 * np.pi
+    k = int(np.argmax(keep))
+    rolled = np.roll(~keep, -k)
+    best = run = 0
+    for v in rolled:
+        run = run + 1 if v else 0
+        best = max(best, run)
+    return 2 * np.pi * best / n

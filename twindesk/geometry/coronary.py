@@ -178,6 +178,38 @@ def detect_ostia(lv, frame: RootFrame, hinges: dict, stj_height_mm: float | None
     return out
 
 
+def lv_calcium_hu(lev, shells) -> float:
+    """Calcium threshold from the lumen levels (blood + 100 HU, as in :mod:`.lumen`)."""
+    from twindesk.geometry.lumen import CALCIUM_MARGIN_HU
+
+    return lev.blood_hu + CALCIUM_MARGIN_HU
+
+
+def _compact(shell: np.ndarray, jc: int, ic: int, px_mm: tuple[float, float], lev,
+             calcium_hu: float) -> bool:
+    """Whether the bright region of ``shell`` at ``(jc, ic)`` is a disk of coronary calibre
+    with darker tissue around it (in a window of +-10 mm, the angle axis wrapping)."""
+    from scipy import ndimage as ndi
+
+    hj = int(round(10.0 / px_mm[0]))
+    hi = int(round(10.0 / px_mm[1]))
+    rows = np.clip(np.arange(jc - hj, jc + hj + 1), 0, shell.shape[0] - 1)
+    cols = np.arange(ic - hi, ic + hi + 1) % shell.shape[1]
+    win = shell[np.ix_(rows, cols)]
+    bright = (win >= lev.iso_hu) & (win < calcium_hu)
+    lab, _ = ndi.label(bright)
+    near = lab[hj - 4:hj + 5, hi - 3:hi + 4]
+    if not near.any():
+        return False
+    k = np.bincount(near[near > 0]).argmax()
+    comp = lab == k
+    if comp[0].any() or comp[-1].any() or comp[:, 0].any() or comp[:, -1].any():
+        return False   # reaches 10 mm from the centre: not a coronary disk
+    dia = 2.0 * np.sqrt(comp.sum() * px_mm[0] * px_mm[1] / np.pi)
+    ring = ndi.binary_dilation(comp, iterations=max(1, int(round(2.0 / px_mm[0])))) & ~comp
+    return bool(dia <= CALIBRE_MM[1] and np.median(win[ring]) < lev.iso_hu)
+
+
 def _disk(k, lab, shells, heights, angles, deltas, frame, wall_at, lev) -> dict | None:
     """One bright component of the innermost shell as a coronary ostium, or None."""
     sel = lab == k
@@ -202,6 +234,11 @@ def _disk(k, lab, shells, heights, angles, deltas, frame, wall_at, lev) -> dict 
     cols_c = [(ic + o) % len(angles) for o in (-1, 0, 1)]
     edges, used = [], []
     for d, shell in zip(deltas, shells):
+        # a coronary stays a compact disk on every shell; a chamber behind a thin wall
+        # (right ventricular outflow, atrium) opens into a wide bright region
+        r_px = STEP_H_MM, np.radians(STEP_DEG) * (r_wall + d)
+        if not _compact(shell, jc, ic, r_px, lev, lv_calcium_hu(lev, shells)):
+            break
         col = shell[:, cols_c].mean(axis=1)
         win = slice(max(0, jc - 4), jc + 5)
         # the disk's plateau (robust to noise, unlike the maximum)

@@ -68,6 +68,7 @@ class Section:
     metrics: ct.ContourMetrics
     raw_ab_mm: np.ndarray | None = None  # the marching-squares contour before smoothing
     calcium: np.ndarray | None = None    # pixels [j, i] taken as calcium (with a margin)
+    interpolated_fraction: float = 0.0   # of the rim bridged by the smooth fit
 
     @property
     def contour_lps_mm(self) -> np.ndarray:
@@ -228,27 +229,40 @@ class LumenVolume:
                       axis=1)
         return Section(frame, ab, ct.metrics(ab), calcium=near_calc)
 
-    def smooth_section(self, center_lps_mm, normal_lps, harmonics: int = 6, **kw
-                       ) -> Section | None:
+    def smooth_section(self, center_lps_mm, normal_lps, harmonics: int = 6,
+                       fit_radius_mm: float | None = None, **kw) -> Section | None:
         """:meth:`section` with the contour replaced by its robust Fourier fit
         (:func:`twindesk.geometry.contours.fourier_contour`): for convex-ish sections
         (annulus, LVOT, STJ, ascending aorta) whose calcium notches and marching-squares
-        noise must not bias perimeter and area."""
+        noise must not bias perimeter and area.
+
+        ``fit_radius_mm``: the wall is known to lie within this distance of the plane's
+        centre (e.g. from the hinge points); rim samples beyond it are a leak into a
+        neighbouring chamber (the LV inflow under an open mitral valve, a blurred wall) and
+        are left out of the fit, which then bridges them. The fraction of the rim bridged
+        (calcium, leaks, outliers) is ``Section.interpolated_fraction``."""
         sec = self.section(center_lps_mm, normal_lps, **kw)
         if sec is None:
             return None
-        exclude = None
-        if sec.calcium is not None:
-            frame, calc = sec.frame, sec.calcium
-            m = calc.shape[0]
+        calc = sec.calcium
+        frame = sec.frame
 
-            def exclude(ab):
+        def exclude(ab):
+            out = np.zeros(len(ab), dtype=bool)
+            if calc is not None:
+                m = calc.shape[0]
                 i = np.clip(np.round(ab[:, 0] / frame.step_mm + (m - 1) / 2), 0, m - 1)
                 j = np.clip(np.round(ab[:, 1] / frame.step_mm + (m - 1) / 2), 0, m - 1)
-                return calc[j.astype(int), i.astype(int)]
-        ab, _ = ct.fourier_contour(sec.contour_ab_mm, harmonics, exclude=exclude)
+                out |= calc[j.astype(int), i.astype(int)]
+            if fit_radius_mm is not None:
+                out |= np.hypot(ab[:, 0], ab[:, 1]) > fit_radius_mm
+            return out
+
+        origin = (0.0, 0.0) if fit_radius_mm is not None else None
+        ab, keep = ct.fourier_contour(sec.contour_ab_mm, harmonics, origin=origin,
+                                      exclude=exclude)
         return Section(sec.frame, ab, ct.metrics(ab), raw_ab_mm=sec.contour_ab_mm,
-                       calcium=sec.calcium)
+                       calcium=sec.calcium, interpolated_fraction=float(1.0 - keep.mean()))
 
 
 def _disk(r: int) -> np.ndarray:

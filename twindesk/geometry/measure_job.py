@@ -8,7 +8,8 @@ uncertainty intervals, calcium, fluoroscopy planning and guideline flags, and st
   hinge source, written as one undoable command (:mod:`twindesk.model.commands`) so the GUI
   can drag them and undo;
 * the artefact ``result:measure:root`` (the JSON printed by ``twindesk measure``),
-  ``result:measure:carm`` (PNG of the C-arm curve) and the measurement-table rows
+  ``result:measure:carm`` (PNG of the C-arm curve), ``result:measure:views`` (PNG of the
+  double-oblique views, :mod:`twindesk.geometry.root_views`) and the measurement-table rows
   ``result:measurements:aortic-root`` / ``result:measurements:c-arm``
   (:mod:`twindesk.geometry.root_table`, read by the report);
 * a twin version of kind ``measurement`` (:func:`twindesk.model.versions.record_version`).
@@ -29,6 +30,7 @@ from twindesk.jobs import CancelToken, ProgressReporter
 
 RESULT_KEY = "result:measure:root"
 CARM_KEY = "result:measure:carm"
+VIEWS_KEY = "result:measure:views"
 LANDMARK_PATH = "/landmarks/aortic_root"
 CONTOUR_KEYS = ("perimeter_mm", "area_mm2", "perimeter_derived_diameter_mm",
                 "area_derived_diameter_mm", "min_diameter_mm", "max_diameter_mm")
@@ -44,6 +46,7 @@ class MeasureParams:
     septum_lps_mm: tuple[float, float, float] | None = None
     calcium_rule: str = "lumen+100"
     store: bool = True
+    png_dir: Path | None = None   # also write carm.png and views.png here
 
 
 def measure_image(image, params: MeasureParams, progress=None, cancel=None,
@@ -204,8 +207,6 @@ def guideline_flags(result: dict, genomic_flags: list | None) -> dict[str, Any]:
 def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
         ) -> dict[str, Any]:
     """Measure the case's aortic root; store landmarks and the result (when ``store``)."""
-    import tempfile
-
     from twindesk.geometry.root_table import (CARM_TABLE_KEY, ROOT_TABLE_KEY, carm_rows,
                                               root_rows)
     from twindesk.model import commands
@@ -231,23 +232,46 @@ def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
                      "ostia_source": {k: v["source"] for k, v in
                                       res["coronary_heights"].items() if v},
                      "septum_lps_mm": (res["membranous_septum"] or {}).get("point_lps_mm")}
+        pngs = _pngs(case.image(), res, frame) if params.store or params.png_dir else []
         if params.store:
             commands.apply(case, "aortic root landmarks", {LANDMARK_PATH: landmarks})
             case.put_json(RESULT_KEY, res, "result", {"hinges_source": res["hinges_source"]})
             case.put_json(ROOT_TABLE_KEY, root_rows(res), "result", {"from": RESULT_KEY})
             case.put_json(CARM_TABLE_KEY, carm_rows(res), "result", {"from": RESULT_KEY})
-            with tempfile.TemporaryDirectory() as tmp:
-                png = Path(tmp) / "carm.png"
-                fluoro.plot_curve(res["fluoroscopy"], png)
-                case.put_bytes(CARM_KEY, png.read_bytes(), ".png", "result",
-                               {"what": "C-arm projection curve"})
+            for key, data, what in pngs:
+                case.put_bytes(key, data, ".png", "result", {"what": what})
             summary = _summary(res)
             version = record_version(case, "measurement", summary, {
                 "hinges_source": res["hinges_source"], "ostia_source": res["ostia_source"],
                 "calcium_rule": params.calcium_rule})
             case.save("measure", {"hinges_source": res["hinges_source"],
                                   "version": version["id"]})
-            res["artifacts"] = [RESULT_KEY, CARM_KEY, ROOT_TABLE_KEY, CARM_TABLE_KEY]
+            res["artifacts"] = [RESULT_KEY, CARM_KEY, VIEWS_KEY, ROOT_TABLE_KEY,
+                                CARM_TABLE_KEY]
             res["version"] = version["id"]
+        if params.png_dir is not None:
+            out = Path(params.png_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            for key, data, _ in pngs:
+                (out / f"{key.rsplit(':', 1)[1]}.png").write_bytes(data)
+            res["png_dir"] = str(out)
     rep(1.0, "done")
     return res
+
+
+def _pngs(image, res: dict, frame) -> list[tuple[str, bytes, str]]:
+    """(artefact key, PNG bytes, what) of the C-arm curve and the double-oblique views."""
+    import tempfile
+
+    from twindesk.geometry import root_views
+
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        carm = Path(tmp) / "carm.png"
+        fluoro.plot_curve(res["fluoroscopy"], carm)
+        out.append((CARM_KEY, carm.read_bytes(), "C-arm projection curve"))
+        views = Path(tmp) / "views.png"
+        root_views.render(image, res, frame, views,
+                          f"hinges {res['hinges_source']}, ostia {res['ostia_source']}")
+        out.append((VIEWS_KEY, views.read_bytes(), "double-oblique root views"))
+    return out

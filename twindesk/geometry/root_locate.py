@@ -118,8 +118,8 @@ def cusp_angles(rmap: np.ndarray) -> tuple[dict, dict]:
     """Cusp-centre and commissure angles (deg) from the sinus rows of a radius map."""
     from scipy import ndimage as ndi
 
-    prof = np.nanmedian(rmap, axis=0)
-    prof = np.where(np.isfinite(prof), prof, np.nanmedian(prof))
+    prof = _quiet(np.nanmedian, rmap, axis=0)
+    prof = np.where(np.isfinite(prof), prof, _quiet(np.nanmedian, prof))
     # Coronary ostia are narrow spikes: a 16 deg circular median removes them.
     prof = ndi.median_filter(prof, size=9, mode="wrap")
     th = np.radians(ANGLES_DEG)
@@ -150,6 +150,16 @@ def cusp_angles(rmap: np.ndarray) -> tuple[dict, dict]:
         idx = np.round(angs / step).astype(int) % len(th)
         comm[f"{a}_{b}"] = float(angs[int(np.argmin(smooth[idx]))])
     return cusp, comm
+
+
+def _quiet(fn, *args, **kw):
+    """A NaN-ignoring reduction whose all-NaN slices give NaN without a warning (heights or
+    angles with no closed section are expected on real scans)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args, **kw)
 
 
 def knee_height(h: np.ndarray, r: np.ndarray) -> float | None:
@@ -213,7 +223,7 @@ def find_hinges(lv: LumenVolume, guess: RootGuess, cancel=None) -> tuple[dict, d
         for k in CUSPS:
             j = int(round(cusp[k] / (ANGLES_DEG[1] - ANGLES_DEG[0]))) % len(ANGLES_DEG)
             cols = [(j + o) % len(ANGLES_DEG) for o in (-1, 0, 1)]
-            r = np.nanmean(rmap[:, cols], axis=1)
+            r = _quiet(np.nanmean, rmap[:, cols], axis=1)
             top = heights <= hs - 1.0
             h0 = knee_height(heights[top], r[top])
             if h0 is None:

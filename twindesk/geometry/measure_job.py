@@ -204,14 +204,58 @@ def guideline_flags(result: dict, genomic_flags: list | None) -> dict[str, Any]:
             "verified": th["verified"], "genomic_flags_used": len(genomic_flags or [])}
 
 
-def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
-        ) -> dict[str, Any]:
-    """Measure the case's aortic root; store landmarks and the result (when ``store``)."""
+def complete(res: dict[str, Any], frame, doc: dict[str, Any]) -> dict[str, Any]:
+    """Add what depends on the case document to a :func:`measure_image` result:
+    fluoroscopy planning (patient position from ``doc["image"]``) and guideline flags
+    (genomic flags from ``doc["clinical"]``)."""
+    position = (doc.get("image") or {}).get("patient_position")
+    res["fluoroscopy"] = fluoro.plan(frame.normal_lps, res["hinges_lps_mm"], position)
+    flags = ((doc.get("clinical") or {}).get("genomic_flags")) or []
+    res["guideline_flags"] = guideline_flags(res, flags)
+    return res
+
+
+def landmarks_of(res: dict[str, Any]) -> dict[str, Any]:
+    """The landmarks block (``case.doc["landmarks"]["aortic_root"]``) of a result."""
+    heights = res["coronary_heights"]
+    return {"hinges_lps_mm": res["hinges_lps_mm"], "hinges_source": res["hinges_source"],
+            "ostia_lps_mm": {k: v["lower_edge_lps_mm"] for k, v in heights.items() if v},
+            "ostia_source": {k: v["source"] for k, v in heights.items() if v},
+            "septum_lps_mm": (res["membranous_septum"] or {}).get("point_lps_mm")}
+
+
+def store(case, res: dict[str, Any], frame, calcium_rule: str, pngs=None, save=None
+          ) -> dict[str, Any]:
+    """Store a completed result in an open, writable case: the landmarks (one undoable
+    command), ``result:measure:root``, the table rows, the PNGs, a twin version of kind
+    ``measurement``; then commit with ``save(action, params)`` (default ``case.save``; the
+    GUI passes its session's save). Returns the version record."""
     from twindesk.geometry.root_table import (CARM_TABLE_KEY, ROOT_TABLE_KEY, carm_rows,
                                               root_rows)
     from twindesk.model import commands
-    from twindesk.model.case import Case
     from twindesk.model.versions import record_version
+
+    pngs = _pngs(case.image(), res, frame) if pngs is None else pngs
+    commands.apply(case, "aortic root landmarks", {LANDMARK_PATH: landmarks_of(res)})
+    case.put_json(RESULT_KEY, res, "result", {"hinges_source": res["hinges_source"]})
+    case.put_json(ROOT_TABLE_KEY, root_rows(res), "result", {"from": RESULT_KEY})
+    case.put_json(CARM_TABLE_KEY, carm_rows(res), "result", {"from": RESULT_KEY})
+    for key, data, what in pngs:
+        case.put_bytes(key, data, ".png", "result", {"what": what})
+    version = record_version(case, "measurement", _summary(res), {
+        "hinges_source": res["hinges_source"], "ostia_source": res["ostia_source"],
+        "calcium_rule": calcium_rule})
+    (save or case.save)("measure", {"hinges_source": res["hinges_source"],
+                                    "version": version["id"]})
+    res["artifacts"] = [RESULT_KEY, CARM_KEY, VIEWS_KEY, ROOT_TABLE_KEY, CARM_TABLE_KEY]
+    res["version"] = version["id"]
+    return version
+
+
+def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
+        ) -> dict[str, Any]:
+    """Measure the case's aortic root; store landmarks and the result (when ``store``)."""
+    from twindesk.model.case import Case
 
     t0 = time.perf_counter()
     rep = ProgressReporter(progress, cancel=cancel)
@@ -220,35 +264,11 @@ def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
         res = measure_image(case.image(), params, rep.sub(0.0, 0.9), cancel, stored)
         frame = res.pop("_frame")
         res.pop("_sections")
-        position = (case.doc.get("image") or {}).get("patient_position")
-        res["fluoroscopy"] = fluoro.plan(frame.normal_lps, res["hinges_lps_mm"], position)
-        flags = ((case.doc.get("clinical") or {}).get("genomic_flags")) or []
-        res["guideline_flags"] = guideline_flags(res, flags)
+        complete(res, frame, case.doc)
         res["seconds"] = round(time.perf_counter() - t0, 2)
-        landmarks = {"hinges_lps_mm": res["hinges_lps_mm"], "hinges_source":
-                     res["hinges_source"],
-                     "ostia_lps_mm": {k: v["lower_edge_lps_mm"] for k, v in
-                                      res["coronary_heights"].items() if v},
-                     "ostia_source": {k: v["source"] for k, v in
-                                      res["coronary_heights"].items() if v},
-                     "septum_lps_mm": (res["membranous_septum"] or {}).get("point_lps_mm")}
         pngs = _pngs(case.image(), res, frame) if params.store or params.png_dir else []
         if params.store:
-            commands.apply(case, "aortic root landmarks", {LANDMARK_PATH: landmarks})
-            case.put_json(RESULT_KEY, res, "result", {"hinges_source": res["hinges_source"]})
-            case.put_json(ROOT_TABLE_KEY, root_rows(res), "result", {"from": RESULT_KEY})
-            case.put_json(CARM_TABLE_KEY, carm_rows(res), "result", {"from": RESULT_KEY})
-            for key, data, what in pngs:
-                case.put_bytes(key, data, ".png", "result", {"what": what})
-            summary = _summary(res)
-            version = record_version(case, "measurement", summary, {
-                "hinges_source": res["hinges_source"], "ostia_source": res["ostia_source"],
-                "calcium_rule": params.calcium_rule})
-            case.save("measure", {"hinges_source": res["hinges_source"],
-                                  "version": version["id"]})
-            res["artifacts"] = [RESULT_KEY, CARM_KEY, VIEWS_KEY, ROOT_TABLE_KEY,
-                                CARM_TABLE_KEY]
-            res["version"] = version["id"]
+            store(case, res, frame, params.calcium_rule, pngs)
         if params.png_dir is not None:
             out = Path(params.png_dir)
             out.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ class RootPlaneView(QWidget):
         super().__init__(parent)
         self.setObjectName(f"root_view_{name}")
         self.title = title
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(100, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.plane = None
@@ -179,7 +179,7 @@ class CarmPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("carm_plot")
-        self.setMinimumSize(260, 200)
+        self.setMinimumSize(160, 110)
         self.plan: dict | None = None
 
     def set_plan(self, plan: dict | None) -> None:

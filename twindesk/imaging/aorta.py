@@ -154,7 +154,7 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
     if false_lumen.any():
         lumen = _join_false_lumen(w, lumen, false_lumen, wide, points)
     rep(0.75, "branch stubs")
-    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch)
+    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch, points, radius)
     whole = tubemask.component_touching(lumen | stubs, g.lps_to_zyx(points))
     lumen &= whole
     stubs &= whole
@@ -371,12 +371,15 @@ def _join_false_lumen(w: blood.Working, lumen: np.ndarray, false_lumen: np.ndarr
 
 
 def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
-           params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None
+           params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None,
+           backbone_lps_mm: np.ndarray, backbone_radius_mm: np.ndarray
            ) -> tuple[np.ndarray, list[dict]]:
     """Arch branches leaving the envelope, grown ``stub_length_mm`` from it and trimmed
     perpendicular to each branch's axis.
 
-    A stub is kept only where a vessel leaves the top of the arch (ostium next to the arch
+    The stub runs ``stub_length_mm`` past the point where its axis leaves the aortic lumen
+    (``backbone_radius_mm`` around ``backbone_lps_mm``). A stub is kept only where a vessel
+    leaves the top of the arch (ostium next to the arch
     part of the backbone, axis pointing upwards) with a neck between ``min_branch_radius_mm``
     and 80 % of the aortic radius. Thin vessels and partial-volume contacts with neighbours
     (pulmonary artery, atrium, caval vein) do not survive the opening or fail those tests.
@@ -402,6 +405,8 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
     touching = ndi.binary_dilation(lum, structure=np.ones((3, 3, 3), bool)) & grown
     lo = np.array([s.start for s in sl])
     arch_tree = cKDTree(arch_lps_mm)
+    lumen_tree = cKDTree(backbone_lps_mm)
+    lumen_radius = np.asarray(backbone_radius_mm, float)
     px_area = float(np.prod(g.spacing_zyx[1:]))
     for i in range(1, n + 1):
         comp = lab == i
@@ -419,7 +424,14 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
         if axis[2] < 0.5 or neck_r > 0.8 * aortic_r:
             continue  # not an upward arch branch, or too wide to be one
         proj = (p_vox - p_ost) @ axis
-        keep = proj <= params.stub_length_mm
+        # The stub is measured from where the branch's axis leaves the aortic lumen (the
+        # ostium voxels sit at the envelope, a few mm beyond the wall).
+        t = np.arange(-25.0, 0.01, 0.25)
+        line = p_ost + t[:, None] * axis
+        d, k = lumen_tree.query(line)
+        inside = d <= lumen_radius[k]
+        t_wall = float(t[np.flatnonzero(inside)[-1]]) if inside.any() else 0.0
+        keep = proj <= t_wall + params.stub_length_mm
         part = np.zeros_like(comp)
         part[tuple(vox[keep].T)] = True
         part = tubemask.component_touching(part, ostium)

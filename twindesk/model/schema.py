@@ -8,6 +8,15 @@ Version history
 1
     Content-addressed artefacts under ``artifacts/``, ``patient`` / ``study`` / ``image``
     blocks, ``revision`` counter, audit log in ``audit.jsonl``.
+
+Optional top-level keys (no version bump needed, absent in older files):
+
+``history``
+    The undo/redo stacks of :mod:`twindesk.model.commands`:
+    ``{"undo": [command, ...], "redo": [command, ...]}``, each command
+    ``{"label", "time_utc", "changes": [[json_pointer, before, after], ...]}`` with
+    ``{"$absent": true}`` for a value that did not exist. Artefact records named here stay
+    referenced (garbage collection must keep their files).
 """
 
 from __future__ import annotations

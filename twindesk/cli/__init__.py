@@ -8,7 +8,7 @@ Conventions for every subcommand:
   1 on internal error (traceback only with ``--debug``), 130 when cancelled.
 * Points are ``X,Y,Z`` in LPS millimetres; several points separated by ``;``.
 
-Command modules are listed in :data:`COMMAND_MODULES`; each has ``register(subparsers,
+Command modules are the ``*_cmds.py`` files in this package; each has ``register(subparsers,
 common)``. They import heavy libraries only inside their handlers so start-up stays fast.
 """
 
@@ -23,10 +23,12 @@ from collections.abc import Sequence
 from twindesk import INTENDED_USE, __version__
 from twindesk.errors import TwindeskError
 
-COMMAND_MODULES = [
-    "twindesk.cli.case_cmds",
-    "twindesk.cli.anatomy_cmds",
-]
+def command_modules() -> list[str]:
+    """Every ``twindesk/cli/*_cmds.py`` module, sorted (each adds its own subcommands)."""
+    import pkgutil
+
+    return sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)
+                  if m.name.endswith("_cmds"))
 
 
 def _common_parser() -> argparse.ArgumentParser:
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_parser()
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub, common)
     return parser
 

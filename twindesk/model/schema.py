@@ -9,8 +9,27 @@ Version history
     Content-addressed artefacts under ``artifacts/``, ``patient`` / ``study`` / ``image``
     blocks, ``revision`` counter, audit log in ``audit.jsonl``.
 
-Optional top-level keys (no version bump needed, absent in older files):
+Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all optional:
 
+``patient``
+    ``name`` (DICOM PN text), ``id``, ``birth_date``, ``sex``, ``age``, ``identity_removed``.
+``study``
+    ``study_uid``, ``date``, ``time``, ``description``, ``study_id``, ``accession_number``,
+    ``institution``, ``referring_physician``.
+``image``
+    The volume's geometry (``size``, ``spacing_mm``, ``origin_lps_mm``, ``direction``) plus
+    ``modality``, ``series_uid``, ``series_description``, ``series_number``,
+    ``frame_of_reference_uid``, ``phase_percent``, ``trigger_ms``, ``n_phases``, ``gated``,
+    ``slice_thickness_mm``, ``resampled``, ``gantry_tilt_deg``, ``pixel_type``, ...
+``source``
+    ``kind`` (``dicom`` / ``volume``), ``path`` (withheld when de-identified), ``n_files``,
+    ``transfer_syntaxes``, ``n_skipped``, ``imported_by``.
+``warnings``
+    Readable strings about the acquisition and what the import did.
+``deidentified`` / ``deid``
+    ``True`` and ``{"profile", "key" (hex secret), "options", "codes", "date_shift_days",
+    "pseudonym"}`` after a de-identified import (:mod:`twindesk.io.dicom.deid`); the key
+    keeps later imports and exports of this twin consistent.
 ``history``
     The undo/redo stacks of :mod:`twindesk.model.commands`:
     ``{"undo": [command, ...], "redo": [command, ...]}``, each command

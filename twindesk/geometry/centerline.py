@@ -304,8 +304,9 @@ def _section(fld: np.ndarray, g: Grid, point, tangent, size_mm: float):
 
 def _recentre(pts: np.ndarray, fld: np.ndarray, g: Grid, surface, step_mm: float, cancel
               ) -> np.ndarray:
-    """Move every inner point onto the centroid of its perpendicular lumen section (the
-    end points stay: their sections are cut by the end caps), then resample and smooth."""
+    """Move every inner point onto the centre of its perpendicular lumen section, branch
+    ostia ignored (the end points stay: their sections are cut by the end caps), then
+    resample and smooth."""
     tan = tubemask.tangents(pts)
     radius = np.array([abs(surface.EvaluateFunction(*p)) for p in pts])
     sizes = _local_size(radius, max(1, int(round(5.0 / step_mm))))
@@ -315,7 +316,7 @@ def _recentre(pts: np.ndarray, fld: np.ndarray, g: Grid, surface, step_mm: float
             cancel.check()
         c = _section(fld, g, pts[k], tan[k], sizes[k])
         if c is not None:
-            shift = c.centroid_lps_mm - pts[k]
+            shift = c.robust_center_lps_mm() - pts[k]
             moved[k] = pts[k] + shift - np.dot(shift, tan[k]) * tan[k]
     return tubemask.smooth_polyline(tubemask.resample_polyline(moved, step_mm), 1.0)
 

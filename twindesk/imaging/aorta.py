@@ -109,7 +109,8 @@ def levels_at(w: blood.Working, seed_lps_mm) -> Levels:
     local = lab == lab[tuple(c - [s.start for s in sl])]
     tissue = blood.shell_level(w.hu[sl], local, g)
     core_hu = blood.half_max(b, tissue)
-    return Levels(b, tissue, core_hu, tissue + 0.25 * (b - tissue))
+    low = max(tissue + 0.25 * (b - tissue), min(blood.MIN_DIM_LUMEN_HU, core_hu - 20.0))
+    return Levels(b, tissue, core_hu, low)
 
 
 def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
@@ -319,7 +320,8 @@ def _lumen_in(w: blood.Working, lev: Levels, region: np.ndarray, points: np.ndar
 
 def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndarray,
                radius: np.ndarray, cut: RootCut | None) -> np.ndarray:
-    """Dimly opacified lumen alongside the bright one: the false lumen of a dissection.
+    """Dimly opacified lumen alongside the bright one: the false lumen of a (type B)
+    dissection, searched along the backbone from the top of the arch onwards.
 
     Candidates are thick (a 2 mm ball fits) regions above the low level near the backbone
     (within twice the local lumen radius + 6 mm, or 1.3 times the aorta's median radius
@@ -332,7 +334,13 @@ def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndar
 
     g = w.grid
     reach = np.maximum(2.0 * radius + 6.0, 1.3 * float(np.median(radius)) + 5.0)
-    wide = tubemask.envelope(g, points, np.minimum(reach, 35.0))
+    # Only beyond the top of the arch: the dissections we handle are type B (descending); in
+    # front of the ascending aorta a dimmer right heart or pulmonary artery would qualify.
+    apex = int(np.argmax(points[:, 2]))
+    if len(points) - apex < 3:
+        return np.zeros_like(lumen), np.zeros_like(lumen)
+    wide = tubemask.envelope(g, points[apex:], np.minimum(reach[apex:], 35.0),
+                             cap_start=False)
     out = np.zeros_like(lumen)
     if cut is not None:
         wide &= ~tubemask.half_space(g, cut.center_lps_mm, cut.normal_lps, 4 * cut.radius_mm)

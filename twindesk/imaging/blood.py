@@ -156,8 +156,11 @@ def half_max(blood_hu: float, tissue_hu: float) -> float:
 
 
 def bbox_slices(mask: np.ndarray, pad: int = 0) -> tuple[slice, ...]:
-    idx = np.argwhere(mask)
-    lo = np.maximum(idx.min(axis=0) - pad, 0)
-    hi = np.minimum(idx.max(axis=0) + pad + 1, mask.shape)
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+    out = []
+    for ax in range(mask.ndim):
+        other = tuple(k for k in range(mask.ndim) if k != ax)
+        hit = np.flatnonzero(mask.any(axis=other))
+        out.append(slice(int(max(hit[0] - pad, 0)),
+                         int(min(hit[-1] + pad + 1, mask.shape[ax]))))
+    return tuple(out)
 

@@ -18,13 +18,28 @@ def test_ball_surface_is_closed_smooth_and_keeps_the_volume():
     zz, yy, xx = np.indices(g.shape)
     p = g.zyx_to_lps(np.stack([zz.ravel(), yy.ravel(), xx.ravel()], 1))
     mask = (np.linalg.norm(p, axis=1) <= 12.0).reshape(g.shape)
+    raw = surf.mask_surface(mask, g)
+    pts, faces = _arrays(raw)
+    tri = pts[faces]
+    signed = np.einsum("ij,ij->i", np.cross(tri[:, 1], tri[:, 2]), tri[:, 0]).sum() / 6.0
+    assert signed == pytest.approx(4 / 3 * np.pi * 12 ** 3, rel=0.02)  # outward triangles
     for preset in ("view", "flow"):
-        chk = surf.check(surf.mask_surface(mask, g, surf.PRESETS[preset]))
+        poly = surf.vessel_surface(mask, g, surf.PRESETS[preset])
+        chk = surf.check(poly)
         assert chk.watertight
+        assert chk.triangles <= (1 - surf.PRESETS[preset].target_reduction) * \
+            raw.GetNumberOfCells() * 1.01
         vol_mask = mask.sum() * 0.7 ** 3
         assert abs(chk.volume_mm3 / vol_mask - 1) <= surf.MAX_VOLUME_CHANGE
         assert chk.volume_mm3 == pytest.approx(4 / 3 * np.pi * 12 ** 3, rel=0.02)
         assert chk.area_mm2 == pytest.approx(4 * np.pi * 144, rel=0.03)
+
+
+def _arrays(poly):
+    from vtk.util import numpy_support as ns
+
+    pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float)
+    return pts, vm._triangles(poly)
 
 
 def test_quality_of_a_regular_tetrahedron():

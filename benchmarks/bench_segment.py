@@ -15,7 +15,7 @@ Prints one JSON line with medians over ``--repeat`` runs:
   ``vtkWindowedSincPolyDataFilter`` on the same full-size mask with the same smoothing;
   ``surface_ratio`` = ours / bare (target: <= 1.5).
 * ``decimated_surface_s``: the stored display surface (the above plus topology-preserving
-  quadric decimation of 75 % of the triangles and the largest-piece filter), reported with
+  quadric decimation of 60 % of the triangles and the largest-piece filter), reported with
   its own ratio to the bare pipeline; decimation is extra work the bare pipeline does not do.
 
 Needs the developers' shared data (``TWINDESK_SHARED_DATA`` or ``../shared/data``).

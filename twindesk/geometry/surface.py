@@ -32,9 +32,9 @@ class SurfaceParams:
 
 PRESETS = {
     # For display: lighter mesh.
-    "view": SurfaceParams(smoothing_iterations=20, pass_band=0.05, target_reduction=0.75),
+    "view": SurfaceParams(smoothing_iterations=20, pass_band=0.05, target_reduction=0.6),
     # For the flow mesh: keep more detail for the tetrahedral mesher.
-    "flow": SurfaceParams(smoothing_iterations=20, pass_band=0.05, target_reduction=0.5),
+    "flow": SurfaceParams(smoothing_iterations=20, pass_band=0.05, target_reduction=0.4),
 }
 
 

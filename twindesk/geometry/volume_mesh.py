@@ -14,7 +14,7 @@ allows use from an Apache-2.0 application) and robust to imperfect input surface
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,10 @@ PRESETS = {
 }
 
 
+#: A cut removes the vessel's end beyond its plane only within this many cap radii.
+CLIP_REACH = 2.5
+
+
 @dataclass(frozen=True)
 class Cap:
     """A flat cut closing the vessel: ``normal_lps`` points out of the domain."""
@@ -53,15 +57,22 @@ class Cap:
     radius_mm: float  # reach of the cut around the centre (a little more than the lumen)
 
 
-def plan_caps(centerline, inlet_name: str = "aortic root", outlet_names=None) -> list[Cap]:
+def plan_caps(centerline, inlet_name: str = "aortic root", outlet_names=None,
+              stubs: list[dict] | None = None, inlet_cut: dict | None = None) -> list[Cap]:
     """Caps at both ends of the main path and at every branch tip, each a bit inside the
-    end (half a radius, at least 1.5 mm) so the cut is a clean perpendicular section."""
+    end (half a radius, at least 1.5 mm) so the cut is a clean perpendicular section.
+
+    ``stubs`` (the segmentation's branch stubs: ``tip_lps_mm``, ``axis_lps``,
+    ``neck_radius_mm``) give the branch cuts directly: the stubs were cut perpendicular to
+    those axes, so the cap is parallel to the stub's own end face; likewise ``inlet_cut``
+    (``center_lps_mm``, ``normal_lps`` into the vessel: the aortic root cut)."""
     caps: list[Cap] = []
     main = centerline.main
 
     def at(path, from_end: bool) -> tuple[np.ndarray, np.ndarray, float]:
         s = path.arc_length_mm
-        r = float(np.median(path.radius_mm[-5:] if from_end else path.radius_mm[:5]))
+        ends = path.radius_mm[-5:] if from_end else path.radius_mm[:5]
+        r = float(max(np.median(ends), 0.5 * np.median(path.diameter_area_mm)))
         inset = max(1.5, 0.5 * r)
         target = s[-1] - inset if from_end else s[0] + inset
         k = int(np.argmin(np.abs(s - target)))
@@ -70,10 +81,23 @@ def plan_caps(centerline, inlet_name: str = "aortic root", outlet_names=None) ->
         return path.points_lps_mm[k], (t if from_end else -t), 0.5 * d + 3.0
 
     c, n, r = at(main, False)
+    if inlet_cut is not None:  # the mask ends flat on this plane: cut parallel to it
+        n_in = np.asarray(inlet_cut["normal_lps"], float)
+        n_in = n_in / np.linalg.norm(n_in)
+        c = np.asarray(inlet_cut["center_lps_mm"], float) + 2.0 * n_in
+        n = -n_in
     caps.append(Cap(1, inlet_name, "inlet", c, n, r))
     names = list(outlet_names or [])
     c, n, r = at(main, True)
     caps.append(Cap(2, names[0] if names else "main outlet", "outlet", c, n, r))
+    if stubs is not None:
+        for k, st in enumerate(stubs):
+            axis = np.asarray(st["axis_lps"], float)
+            r = float(st["neck_radius_mm"])
+            centre = np.asarray(st["tip_lps_mm"], float) - max(1.5, 0.5 * r) * axis
+            name = names[k + 1] if len(names) > k + 1 else f"branch {k + 1}"
+            caps.append(Cap(len(caps) + 1, name, "outlet", centre, axis, r + 3.0))
+        return caps
     for k, b in enumerate(centerline.branches):
         if len(b.points_lps_mm) < 3:
             continue
@@ -90,20 +114,26 @@ def plan_caps(centerline, inlet_name: str = "aortic root", outlet_names=None) ->
 def cut_and_cap(surface, caps: list[Cap]):
     """Cut the closed surface at every cap and close each cut with a flat fan of triangles.
 
-    Returns a closed vtkPolyData with the cell array ``region_id``.
+    A cap whose cut would not leave exactly one flat opening (its plane also slices a
+    neighbouring wall, or the end is too short) is skipped: that end stays closed as wall.
+    Returns ``(closed vtkPolyData with the cell array region_id, the caps used)``.
     """
-    import vtk
     from vtk.util import numpy_support as ns
 
-    poly = surface
+    poly = _clean_triangles(surface)
+    used: list[Cap] = []
+    loops_before = len(_boundary_loops(poly))
     for cap in caps:
-        poly = _clip_end(poly, cap)
-    tri = vtk.vtkTriangleFilter()
-    tri.SetInputData(poly)
-    clean = vtk.vtkCleanPolyData()
-    clean.SetInputConnection(tri.GetOutputPort())
-    clean.Update()
-    wall = clean.GetOutput()
+        cut = _clean_triangles(_clip_end(poly, cap))
+        pts = ns.vtk_to_numpy(cut.GetPoints().GetData()).astype(float)
+        loops = _boundary_loops(cut)
+        new = [lp for lp in loops if _cap_of(pts[lp].mean(axis=0), [cap]) is cap]
+        if len(loops) == loops_before + 1 and len(new) == 1:
+            poly, loops_before = cut, len(loops)
+            used.append(cap)
+    # region ids stay consecutive (1 inlet, 2... outlets) when an end was left closed
+    used = [replace(c, region_id=k + 1) for k, c in enumerate(used)]
+    wall = poly
     pts = ns.vtk_to_numpy(wall.GetPoints().GetData()).astype(float)
     faces = _triangles(wall)
     regions = [np.zeros(len(faces), np.int32)]
@@ -112,10 +142,10 @@ def cut_and_cap(surface, caps: list[Cap]):
     offset = len(pts)
     for loop in _boundary_loops(wall):
         lp = pts[loop]
-        cap = _cap_of(lp.mean(axis=0), caps)
+        cap = _cap_of(lp.mean(axis=0), used)
         if cap is None:
-            raise SolverError("cutting the vessel's ends left an opening that is not at an "
-                              "inlet or outlet", "smooth or repair the segmentation and retry")
+            raise SolverError("the vessel's surface has an opening that is not at an inlet "
+                              "or outlet", "smooth or repair the segmentation and retry")
         centre = lp.mean(axis=0)
         centre = centre - np.dot(centre - cap.center_lps_mm, cap.normal_lps) * cap.normal_lps
         n = len(loop)
@@ -129,6 +159,19 @@ def cut_and_cap(surface, caps: list[Cap]):
         offset += 1
     out = _polydata(np.concatenate(all_pts), np.concatenate(all_faces),
                     np.concatenate(regions))
+    return out, used
+
+
+def _clean_triangles(poly):
+    import vtk
+
+    tri = vtk.vtkTriangleFilter()
+    tri.SetInputData(poly)
+    clean = vtk.vtkCleanPolyData()
+    clean.SetInputConnection(tri.GetOutputPort())
+    clean.Update()
+    out = vtk.vtkPolyData()
+    out.ShallowCopy(clean.GetOutput())
     return out
 
 
@@ -162,7 +205,9 @@ def _clip_end(poly, cap: Cap):
     if near.size == 0:
         return poly
     end_comps = np.unique(comp[near])
-    scalars = np.where(beyond & ~np.isin(comp, end_comps), -1.0, d)
+    # never further than a few radii: a plane can also pass behind a neighbouring wall
+    reach = np.linalg.norm(pts - cap.center_lps_mm, axis=1) <= CLIP_REACH * cap.radius_mm
+    scalars = np.where(beyond & ~(np.isin(comp, end_comps) & reach), -1.0, d)
     arr = ns.numpy_to_vtk(scalars, deep=True)
     arr.SetName("cut")
     poly.GetPointData().SetScalars(arr)
@@ -181,8 +226,8 @@ def _cap_of(point: np.ndarray, caps: list[Cap]) -> Cap | None:
     best, best_d = None, np.inf
     for cap in caps:
         d = np.linalg.norm(point - cap.center_lps_mm)
-        if d < cap.radius_mm and abs(np.dot(point - cap.center_lps_mm, cap.normal_lps)) < 1.0 \
-                and d < best_d:
+        if d < CLIP_REACH * cap.radius_mm and d < best_d \
+                and abs(np.dot(point - cap.center_lps_mm, cap.normal_lps)) < 1.0:
             best, best_d = cap, d
     return best
 

@@ -19,6 +19,7 @@ import numpy as np
 from twindesk.errors import InputError
 from twindesk.geometry import centerline as cl_mod
 from twindesk.geometry import surface as surf
+from twindesk.geometry import caps as cp
 from twindesk.geometry import volume_mesh as vm
 from twindesk.imaging import labels
 from twindesk.imaging.grid import Grid, mask_stats
@@ -142,7 +143,7 @@ def run_centerline(params: CenterlineJob, progress=None, cancel: CancelToken | N
     return out
 
 
-def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]):
+def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[cp.Cap]):
     """The closed surface (decimation eased until watertight and within the volume
     tolerance), cut and capped. Returns (surface, check, mask volume, check before the cuts,
     the caps actually cut)."""
@@ -157,7 +158,7 @@ def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]
         params = surf.SurfaceParams(params.smoothing_iterations, params.pass_band,
                                     params.target_reduction / 2)
     if caps:
-        poly, caps = vm.cut_and_cap(poly, caps)
+        poly, caps = cp.cut_and_cap(poly, caps)
     else:
         _add_region(poly)
     return poly, surf.check(poly), vol_mask, chk, caps
@@ -193,14 +194,14 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
         rec = _labels_record(case, params.structure)
         mask = labels.load(case, params.structure)
         grid = Grid.of(case.image())
-        caps: list[vm.Cap] = []
+        caps: list[cp.Cap] = []
         if params.structure == "aorta":
             rep(0.0, "centerline")
             data = current_centerline(case, "aorta", rep.sub(0.0, 0.25), cancel)
             stubs = rec.get("meta", {}).get("branch_stubs")
             if stubs is not None:  # only the stubs whose end is still in the (edited) mask
                 stubs = [st for st in stubs if _inside(mask, grid, st["tip_lps_mm"], 3.0)]
-            caps = vm.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
+            caps = cp.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
                                 stubs, rec.get("meta", {}).get("root_cut"))
         rep(0.25, "surface")
         poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps)

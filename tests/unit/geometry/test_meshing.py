@@ -9,6 +9,7 @@ import pytest
 
 from tests.anatomy_synth import make_case, tube_mask
 from twindesk.geometry import surface as surf
+from twindesk.geometry import caps
 from twindesk.geometry import volume_mesh as vm
 from twindesk.imaging.grid import Grid
 
@@ -39,7 +40,7 @@ def _arrays(poly):
     from vtk.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float)
-    return pts, vm._triangles(poly)
+    return pts, caps.triangles(poly)
 
 
 def test_quality_of_a_regular_tetrahedron():

@@ -19,6 +19,7 @@ import numpy as np
 from twindesk.errors import InputError
 from twindesk.geometry import centerline as cl_mod
 from twindesk.geometry import surface as surf
+from twindesk.geometry import caps as cp
 from twindesk.geometry import volume_mesh as vm
 from twindesk.imaging import labels
 from twindesk.imaging.grid import Grid, mask_stats
@@ -142,13 +143,14 @@ def run_centerline(params: CenterlineJob, progress=None, cancel: CancelToken | N
     return out
 
 
-def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]):
+def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[cp.Cap]):
     """The closed surface (decimation eased until watertight and within the volume
-    tolerance), cut and capped. Returns (surface, check, mask volume)."""
+    tolerance), cut and capped. Returns (surface, check, mask volume, check before the cuts,
+    the caps actually cut)."""
     vol_mask = mask_stats(mask, grid)["volume_ml"] * 1000.0
     params = surf.PRESETS[preset]
     for _ in range(4):
-        poly = surf.keep_largest_piece(surf.mask_surface(mask, grid, params))
+        poly = surf.vessel_surface(mask, grid, params)
         chk = surf.check(poly)
         change = abs(chk.volume_mm3 / vol_mask - 1.0)
         if chk.watertight and change <= 0.75 * surf.MAX_VOLUME_CHANGE:
@@ -156,10 +158,10 @@ def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]
         params = surf.SurfaceParams(params.smoothing_iterations, params.pass_band,
                                     params.target_reduction / 2)
     if caps:
-        poly = vm.cut_and_cap(poly, caps)
+        poly, caps = cp.cut_and_cap(poly, caps)
     else:
         _add_region(poly)
-    return poly, surf.check(poly), vol_mask, chk
+    return poly, surf.check(poly), vol_mask, chk, caps
 
 
 def _add_region(poly) -> None:
@@ -192,13 +194,17 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
         rec = _labels_record(case, params.structure)
         mask = labels.load(case, params.structure)
         grid = Grid.of(case.image())
-        caps: list[vm.Cap] = []
+        caps: list[cp.Cap] = []
         if params.structure == "aorta":
             rep(0.0, "centerline")
             data = current_centerline(case, "aorta", rep.sub(0.0, 0.25), cancel)
-            caps = vm.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS)
+            stubs = rec.get("meta", {}).get("branch_stubs")
+            if stubs is not None:  # only the stubs whose end is still in the (edited) mask
+                stubs = [st for st in stubs if _inside(mask, grid, st["tip_lps_mm"], 3.0)]
+            caps = cp.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
+                                stubs, rec.get("meta", {}).get("root_cut"))
         rep(0.25, "surface")
-        poly, chk, vol_mask, raw = capped_surface(mask, grid, params.preset, caps)
+        poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps)
         if not chk.watertight:
             raise InputError(f"the {params.structure} surface is not closed "
                              f"({chk.boundary_edges} open edges, {chk.pieces} pieces)",
@@ -233,6 +239,15 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
             "mesh": {k: (round(v, 4) if isinstance(v, float) else v)
                      for k, v in res["quality"].items()},
             "regions": res["regions"], "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _inside(mask: np.ndarray, grid: Grid, point, reach_mm: float) -> bool:
+    """Whether the mask has a voxel within ``reach_mm`` of ``point``."""
+    idx = grid.lps_to_zyx(point)[0]
+    r = np.ceil(reach_mm / grid.spacing_zyx).astype(int)
+    lo = np.maximum(np.floor(idx).astype(int) - r, 0)
+    hi = np.minimum(np.ceil(idx).astype(int) + r + 1, mask.shape)
+    return bool(np.any(hi > lo) and mask[tuple(slice(a, b) for a, b in zip(lo, hi))].any())
 
 
 def write_unstructured(ug, path) -> None:

@@ -1,10 +1,8 @@
 """Tetrahedral volume meshes with labelled inlet and outlets.
 
-The closed vessel surface is cut perpendicular to its centerline a little inside each end
-(the inlet at the root, an outlet at the descending end and at every branch stub) and each
-cut is closed by a flat cap. fTetWild (Hu et al., "Fast Tetrahedral Meshing in the Wild",
-ACM Trans Graph 2020; through pytetwild, MPL-2.0) fills the capped surface with linear
-tetrahedra; a background sizing field makes the edges finer near the inlet. The boundary
+The capped vessel surface (:mod:`twindesk.geometry.caps`) is filled with linear tetrahedra
+by fTetWild (Hu et al., "Fast Tetrahedral Meshing in the Wild", ACM Trans Graph 2020; through
+pytetwild, MPL-2.0); a background sizing field makes the edges finer near the inlet. The boundary
 triangles of the result are labelled by the cap they lie on (0 wall, 1 inlet, 2... outlets).
 
 Licence note: TetGen (AGPL-3.0) and gmsh (GPL-2.0+) are not used, because twindesk ships
@@ -18,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twindesk.errors import InputError, SolverError
+from twindesk.errors import SolverError
+from twindesk.geometry.caps import Cap, polydata, triangles
 from twindesk.jobs import CancelToken, ProgressReporter
 
 
@@ -31,217 +30,14 @@ class MeshParams:
     inlet_refinement: float = 0.7
     inlet_refine_mm: float = 25.0
     epsilon_rel: float = 2e-3  # allowed surface deviation, relative to the bounding box
-    optimize_iterations: int = 20
-    stop_energy: float = 20.0  # fTetWild stops improving elements at this AMIPS energy
+    optimize_iterations: int = 30
+    stop_energy: float = 10.0  # fTetWild stops improving elements at this AMIPS energy
 
 
 PRESETS = {
-    "view": MeshParams(edge_mm=5.0, inlet_refinement=1.0, epsilon_rel=3e-3,
-                       optimize_iterations=10, stop_energy=30.0),
+    "view": MeshParams(edge_mm=5.0, inlet_refinement=1.0, epsilon_rel=3e-3),
     "flow": MeshParams(edge_mm=3.0, inlet_refinement=0.7),
 }
-
-
-@dataclass(frozen=True)
-class Cap:
-    """A flat cut closing the vessel: ``normal_lps`` points out of the domain."""
-
-    region_id: int
-    name: str
-    kind: str  # "inlet" | "outlet"
-    center_lps_mm: np.ndarray
-    normal_lps: np.ndarray
-    radius_mm: float  # reach of the cut around the centre (a little more than the lumen)
-
-
-def plan_caps(centerline, inlet_name: str = "aortic root", outlet_names=None) -> list[Cap]:
-    """Caps at both ends of the main path and at every branch tip, each a bit inside the
-    end (half a radius, at least 1.5 mm) so the cut is a clean perpendicular section."""
-    caps: list[Cap] = []
-    main = centerline.main
-
-    def at(path, from_end: bool) -> tuple[np.ndarray, np.ndarray, float]:
-        s = path.arc_length_mm
-        r = float(np.median(path.radius_mm[-5:] if from_end else path.radius_mm[:5]))
-        inset = max(1.5, 0.5 * r)
-        target = s[-1] - inset if from_end else s[0] + inset
-        k = int(np.argmin(np.abs(s - target)))
-        t = path.tangent_lps[k] / np.linalg.norm(path.tangent_lps[k])
-        d = max(path.diameter_max_mm[k], 2 * r)
-        return path.points_lps_mm[k], (t if from_end else -t), 0.5 * d + 3.0
-
-    c, n, r = at(main, False)
-    caps.append(Cap(1, inlet_name, "inlet", c, n, r))
-    names = list(outlet_names or [])
-    c, n, r = at(main, True)
-    caps.append(Cap(2, names[0] if names else "main outlet", "outlet", c, n, r))
-    for k, b in enumerate(centerline.branches):
-        if len(b.points_lps_mm) < 3:
-            continue
-        c, n, r = at(b, True)
-        near = int(np.argmin(np.linalg.norm(main.points_lps_mm - c, axis=1)))
-        gap = np.linalg.norm(main.points_lps_mm[near] - c) - main.radius_mm[near]
-        if gap < 2.0 or r - 3.0 > 0.8 * main.radius_mm[near] + 1.0:
-            continue  # the cut would reach into the parent: a bulge, not a branch to open
-        name = names[k + 1] if len(names) > k + 1 else f"branch {k + 1}"
-        caps.append(Cap(len(caps) + 1, name, "outlet", c, n, r))
-    return caps
-
-
-def cut_and_cap(surface, caps: list[Cap]):
-    """Cut the closed surface at every cap and close each cut with a flat fan of triangles.
-
-    Returns a closed vtkPolyData with the cell array ``region_id``.
-    """
-    import vtk
-    from vtk.util import numpy_support as ns
-
-    poly = surface
-    for cap in caps:
-        poly = _clip_end(poly, cap)
-    tri = vtk.vtkTriangleFilter()
-    tri.SetInputData(poly)
-    clean = vtk.vtkCleanPolyData()
-    clean.SetInputConnection(tri.GetOutputPort())
-    clean.Update()
-    wall = clean.GetOutput()
-    pts = ns.vtk_to_numpy(wall.GetPoints().GetData()).astype(float)
-    faces = _triangles(wall)
-    regions = [np.zeros(len(faces), np.int32)]
-    all_faces = [faces]
-    all_pts = [pts]
-    offset = len(pts)
-    for loop in _boundary_loops(wall):
-        lp = pts[loop]
-        cap = _cap_of(lp.mean(axis=0), caps)
-        if cap is None:
-            raise SolverError("cutting the vessel's ends left an opening that is not at an "
-                              "inlet or outlet", "smooth or repair the segmentation and retry")
-        centre = lp.mean(axis=0)
-        centre = centre - np.dot(centre - cap.center_lps_mm, cap.normal_lps) * cap.normal_lps
-        n = len(loop)
-        fan = np.stack([np.full(n, offset), loop, np.roll(loop, -1)], axis=1)
-        a, b = pts[fan[:, 1]] - centre, pts[fan[:, 2]] - centre
-        if np.mean(np.cross(a, b) @ cap.normal_lps) < 0:
-            fan = fan[:, [0, 2, 1]]
-        all_pts.append(centre[None, :])
-        all_faces.append(fan)
-        regions.append(np.full(n, cap.region_id, np.int32))
-        offset += 1
-    out = _polydata(np.concatenate(all_pts), np.concatenate(all_faces),
-                    np.concatenate(regions))
-    return out
-
-
-def _clip_end(poly, cap: Cap):
-    """Remove the part of the surface beyond the cap's plane that is connected to the end
-    at the cap (other parts of the vessel beyond the infinite plane are left alone)."""
-    import vtk
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from vtk.util import numpy_support as ns
-
-    tri = vtk.vtkTriangleFilter()
-    tri.SetInputData(poly)
-    tri.Update()
-    poly = tri.GetOutput()
-    pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float)
-    faces = _triangles(poly)
-    d = (pts - cap.center_lps_mm) @ cap.normal_lps
-    beyond = d > 0
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    edges = edges[beyond[edges[:, 0]] & beyond[edges[:, 1]]]
-    n = len(pts)
-    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    cand = np.flatnonzero(beyond)
-    if cand.size == 0:
-        return poly
-    radial = np.linalg.norm((pts[cand] - cap.center_lps_mm)
-                            - d[cand, None] * cap.normal_lps, axis=1)
-    near = cand[(radial <= cap.radius_mm) & (d[cand] <= cap.radius_mm)]
-    if near.size == 0:
-        return poly
-    end_comps = np.unique(comp[near])
-    scalars = np.where(beyond & ~np.isin(comp, end_comps), -1.0, d)
-    arr = ns.numpy_to_vtk(scalars, deep=True)
-    arr.SetName("cut")
-    poly.GetPointData().SetScalars(arr)
-    clip = vtk.vtkClipPolyData()
-    clip.SetInputData(poly)
-    clip.SetValue(0.0)
-    clip.InsideOutOn()  # keep scalar <= 0
-    clip.Update()
-    out = vtk.vtkPolyData()
-    out.DeepCopy(clip.GetOutput())
-    out.GetPointData().RemoveArray("cut")
-    return out
-
-
-def _cap_of(point: np.ndarray, caps: list[Cap]) -> Cap | None:
-    best, best_d = None, np.inf
-    for cap in caps:
-        d = np.linalg.norm(point - cap.center_lps_mm)
-        if d < cap.radius_mm and abs(np.dot(point - cap.center_lps_mm, cap.normal_lps)) < 1.0 \
-                and d < best_d:
-            best, best_d = cap, d
-    return best
-
-
-def _triangles(poly) -> np.ndarray:
-    from vtk.util import numpy_support as ns
-
-    cells = ns.vtk_to_numpy(poly.GetPolys().GetConnectivityArray()).astype(np.int64)
-    return cells.reshape(-1, 3)
-
-
-def _boundary_loops(poly) -> list[np.ndarray]:
-    """Ordered point-index loops of the surface's boundary edges."""
-    faces = _triangles(poly)
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    key = np.sort(edges, axis=1)
-    uniq, count = np.unique(key, axis=0, return_counts=True)
-    boundary = {tuple(e) for e in uniq[count == 1]}
-    # directed boundary edges as they appear in the faces
-    nxt = {}
-    for a, b in edges:
-        if (min(a, b), max(a, b)) in boundary:
-            nxt[int(a)] = int(b)
-    loops, seen = [], set()
-    for start in list(nxt):
-        if start in seen:
-            continue
-        loop = [start]
-        seen.add(start)
-        cur = nxt[start]
-        while cur != start and cur not in seen and cur in nxt:
-            loop.append(cur)
-            seen.add(cur)
-            cur = nxt[cur]
-        if len(loop) >= 3:
-            loops.append(np.asarray(loop))
-    return loops
-
-
-def _polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray | None = None):
-    import vtk
-    from vtk.util import numpy_support as ns
-
-    poly = vtk.vtkPolyData()
-    vp = vtk.vtkPoints()
-    vp.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, dtype=float), deep=True))
-    poly.SetPoints(vp)
-    cells = vtk.vtkCellArray()
-    offsets = np.arange(0, 3 * len(faces) + 1, 3, dtype=np.int64)
-    cells.SetData(ns.numpy_to_vtkIdTypeArray(offsets, deep=True),
-                  ns.numpy_to_vtkIdTypeArray(np.ascontiguousarray(faces, dtype=np.int64).ravel(),
-                                             deep=True))
-    poly.SetPolys(cells)
-    if region is not None:
-        arr = ns.numpy_to_vtk(np.ascontiguousarray(region, dtype=np.int32), deep=True)
-        arr.SetName("region_id")
-        poly.GetCellData().AddArray(arr)
-    return poly
 
 
 def sizing_field(lo: np.ndarray, hi: np.ndarray, params: MeshParams, inlet: np.ndarray,
@@ -274,7 +70,7 @@ def tetrahedralize(capped, params: MeshParams, inlet_lps_mm=None
     from vtk.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(capped.GetPoints().GetData()).astype(np.float64)
-    faces = _triangles(capped).astype(np.int32)
+    faces = triangles(capped).astype(np.int32)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     kwargs = {}
     if inlet_lps_mm is not None and params.inlet_refinement != 1.0:
@@ -415,7 +211,7 @@ def boundary_polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray)
     from vtk.util import numpy_support as ns
 
     used, inv = np.unique(faces, return_inverse=True)
-    poly = _polydata(points[used], inv.reshape(-1, 3), region)
+    poly = polydata(points[used], inv.reshape(-1, 3), region)
     ids = ns.numpy_to_vtk(used.astype(np.int64), deep=True)
     ids.SetName("mesh_point_id")
     poly.GetPointData().AddArray(ids)
@@ -442,8 +238,3 @@ def mesh_capped_surface(capped, caps: list[Cap], params: MeshParams, progress=No
                           "retry with a different --edge-mm")
     return {"points": points, "tets": tets, "faces": faces, "region": region,
             "regions": region_table(points, faces, region, caps), "quality": q}
-
-
-def check_caps(caps: list[Cap]) -> None:
-    if not any(c.kind == "inlet" for c in caps):
-        raise InputError("no inlet found", "the centerline must start at the vessel's inlet")

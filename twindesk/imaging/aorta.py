@@ -30,6 +30,8 @@ import numpy as np
 
 from twindesk.errors import InputError
 from twindesk.imaging import blood, tubemask
+from twindesk.imaging.branch_stubs import arch_stubs
+from twindesk.imaging.false_lumen import dim_lumen, join_false_lumen
 from twindesk.imaging.grid import Grid
 from twindesk.imaging.reslice import unit
 from twindesk.imaging.seeds import find_aorta_seeds
@@ -109,7 +111,8 @@ def levels_at(w: blood.Working, seed_lps_mm) -> Levels:
     local = lab == lab[tuple(c - [s.start for s in sl])]
     tissue = blood.shell_level(w.hu[sl], local, g)
     core_hu = blood.half_max(b, tissue)
-    return Levels(b, tissue, core_hu, tissue + 0.25 * (b - tissue))
+    low = max(tissue + 0.25 * (b - tissue), min(blood.MIN_DIM_LUMEN_HU, core_hu - 20.0))
+    return Levels(b, tissue, core_hu, low)
 
 
 def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
@@ -127,7 +130,6 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
     asc, desc, r_asc, r_desc, seed, source = _choose_seeds(seeds, params.seed_lps_mm, g)
     lev = levels_at(w, seed)
     core = w.hu >= lev.core_hu
-    low = w.hu >= lev.low_hu
     for name, p in (("seed", seed), ("ascending seed", asc), ("descending seed", desc)):
         if p is not None and not core[tuple(np.round(g.lps_to_zyx(p)[0]).astype(int))]:
             raise InputError(f"the {name} {np.round(p, 1).tolist()} is not in bright lumen "
@@ -150,11 +152,11 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
         region &= ~tubemask.half_space(g, cut.center_lps_mm, cut.normal_lps, 3 * cut.radius_mm)
     lumen = _lumen_in(w, lev, region, points, params.closing_mm)
     rep(0.65, "false lumen")
-    false_lumen, wide = _dim_lumen(w, lev, lumen, points, radius, cut)
+    false_lumen, wide = dim_lumen(w, lev, lumen, points, radius, cut)
     if false_lumen.any():
-        lumen = _join_false_lumen(w, lumen, false_lumen, wide, points)
+        lumen = join_false_lumen(w, lumen, false_lumen, wide, points)
     rep(0.75, "branch stubs")
-    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch)
+    stubs, stub_info = arch_stubs(core, lumen, region, g, params, arch, points, radius)
     whole = tubemask.component_touching(lumen | stubs, g.lps_to_zyx(points))
     lumen &= whole
     stubs &= whole
@@ -315,125 +317,6 @@ def _lumen_in(w: blood.Working, lev: Levels, region: np.ndarray, points: np.ndar
     out[sl] = sub
     out = tubemask.close_within(out, region, g, closing_mm)
     return out
-
-
-def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndarray,
-               radius: np.ndarray, cut: RootCut | None) -> np.ndarray:
-    """Dimly opacified lumen alongside the bright one: the false lumen of a dissection.
-
-    Candidates are thick (a 2 mm ball fits) regions above the low level near the backbone
-    (within twice the local lumen radius + 6 mm, or 1.3 times the aorta's median radius
-    + 5 mm, whichever is wider: a compressed true lumen is much narrower than the aorta)
-    that touch the bright
-    lumen. They are kept when they run along the aorta for at least 20 mm and hold almost no
-    voxel as bright as the blood (a neighbouring chamber or vessel would).
-    """
-    from scipy import ndimage as ndi
-
-    g = w.grid
-    reach = np.maximum(2.0 * radius + 6.0, 1.3 * float(np.median(radius)) + 5.0)
-    wide = tubemask.envelope(g, points, np.minimum(reach, 35.0))
-    out = np.zeros_like(lumen)
-    if cut is not None:
-        wide &= ~tubemask.half_space(g, cut.center_lps_mm, cut.normal_lps, 4 * cut.radius_mm)
-    sl = blood.bbox_slices(wide, pad=2)
-    hu = w.hu[sl]
-    lum = lumen[sl]
-    dim = (hu >= lev.low_hu) & ~lum & wide[sl]
-    dim = ndi.binary_opening(dim, structure=blood.ball(2.0, g.spacing_zyx))
-    near = ndi.binary_dilation(lum, structure=blood.ball(3.0, g.spacing_zyx))
-    lab, n = ndi.label(dim)
-    if n == 0:
-        return out, wide
-    ids = np.unique(lab[near & dim])
-    ids = ids[ids > 0]
-    index = np.arange(1, n + 1)
-    bright = np.asarray(ndi.mean(hu >= lev.blood_hu, lab, index))
-    boxes = ndi.find_objects(lab)
-    length = np.array([(b[0].stop - b[0].start) * g.spacing_zyx[0] for b in boxes])
-    keep = [i for i in ids if bright[i - 1] < 0.05 and length[i - 1] >= 20.0]
-    # Undo the opening's erosion: grow back over the dim voxels by the ball radius.
-    grown = tubemask.geodesic_dilate(np.isin(lab, keep), (hu >= lev.low_hu) & wide[sl] & ~lum,
-                                     int(np.ceil(2.0 / g.spacing_zyx.min())))
-    out[sl] = grown
-    return out, wide
-
-
-def _join_false_lumen(w: blood.Working, lumen: np.ndarray, false_lumen: np.ndarray,
-                      wide: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Add the false lumen and the septum between it and the true lumen (a 4 mm closing near
-    the false lumen, through soft tissue only: never across fat or lung)."""
-    g = w.grid
-    near = tubemask.geodesic_dilate(false_lumen, wide, int(np.ceil(6.0 / g.spacing_zyx.min())))
-    both = lumen | false_lumen
-    both = tubemask.close_within(both, near & (w.hu > 0.0), g, 4.0)
-    return tubemask.component_touching(both, g.lps_to_zyx(points))
-
-
-def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
-           params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None
-           ) -> tuple[np.ndarray, list[dict]]:
-    """Arch branches leaving the envelope, grown ``stub_length_mm`` from it and trimmed
-    perpendicular to each branch's axis.
-
-    A stub is kept only where a vessel leaves the top of the arch (ostium next to the arch
-    part of the backbone, axis pointing upwards) with a neck between ``min_branch_radius_mm``
-    and 80 % of the aortic radius. Thin vessels and partial-volume contacts with neighbours
-    (pulmonary artery, atrium, caval vein) do not survive the opening or fail those tests.
-    """
-    from scipy import ndimage as ndi
-    from scipy.spatial import cKDTree
-
-    out = np.zeros_like(lumen)
-    infos: list[dict] = []
-    if arch_lps_mm is None or len(arch_lps_mm) < 2:
-        return out, infos
-    reach = params.stub_length_mm + 2 * params.min_branch_radius_mm
-    sl = blood.bbox_slices(lumen, pad=int(np.ceil(reach / g.spacing_zyx.min())) + 1)
-    outside = core[sl] & ~region[sl]
-    st = blood.ball(params.min_branch_radius_mm, g.spacing_zyx)
-    opened = ndi.binary_opening(outside, structure=st)
-    lum = lumen[sl]
-    steps = int(np.ceil(reach / g.spacing_zyx.min()))
-    grown = tubemask.geodesic_dilate(lum, opened, steps) & ~lum
-    lab, n = ndi.label(grown, structure=np.ones((3, 3, 3), bool))
-    if n == 0:
-        return out, infos
-    touching = ndi.binary_dilation(lum, structure=np.ones((3, 3, 3), bool)) & grown
-    lo = np.array([s.start for s in sl])
-    arch_tree = cKDTree(arch_lps_mm)
-    px_area = float(np.prod(g.spacing_zyx[1:]))
-    for i in range(1, n + 1):
-        comp = lab == i
-        ostium = np.argwhere(comp & touching)
-        neck_r = np.sqrt(len(ostium) * px_area / np.pi)
-        if neck_r < params.min_branch_radius_mm:
-            continue
-        p_ost = g.zyx_to_lps(ostium.mean(axis=0) + lo)[0]
-        vox = np.argwhere(comp)
-        p_vox = g.zyx_to_lps(vox + lo)
-        if np.linalg.norm(p_vox.mean(axis=0) - p_ost) < 1e-3:
-            continue  # a one-voxel-thick fringe, not a branch
-        axis = unit(p_vox.mean(axis=0) - p_ost)
-        aortic_r, _ = arch_tree.query(p_ost)  # the ostium sits on the aortic wall
-        if axis[2] < 0.5 or neck_r > 0.8 * aortic_r:
-            continue  # not an upward arch branch, or too wide to be one
-        proj = (p_vox - p_ost) @ axis
-        keep = proj <= params.stub_length_mm
-        part = np.zeros_like(comp)
-        part[tuple(vox[keep].T)] = True
-        part = tubemask.component_touching(part, ostium)
-        if not part.any():
-            continue
-        out[sl] |= part
-        kept = part[tuple(vox.T)]
-        top = kept & (proj >= proj[kept].max() - 1.5)  # the cut face of the stub
-        tip = p_vox[top].mean(axis=0)
-        infos.append({"ostium_lps_mm": [round(float(v), 2) for v in p_ost],
-                      "tip_lps_mm": [round(float(v), 2) for v in tip],
-                      "axis_lps": [round(float(v), 4) for v in axis],
-                      "neck_radius_mm": round(float(neck_r), 2)})
-    return out, infos
 
 
 def native_mask(model: AortaModel, image) -> np.ndarray:

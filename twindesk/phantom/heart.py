@@ -97,10 +97,21 @@ class Heart:
         start = root.axis_point(-rp.lvot_length_mm)
         bend = root.axis_point(rp.straight_length_mm)
         straight = straight_path(start, bend, STEP_MM)
-        arch = spline_path([bend, P(-21, -30, 62), P(-12, -12, 84), P(6, -2, 91),
-                            P(22, 12, 86), P(33, 40, 66), P(37, 53, 30), P(37, 54, -40),
-                            P(35, 53, -200)], start_tangent=n, step_mm=STEP_MM)
-        pts = join_paths(straight, arch)
+        top, join = P(-12, -12, 84), P(6, -2, 91)
+        arch = spline_path([bend, P(-21, -30, 62), top, join, P(22, 12, 86), P(33, 40, 66),
+                            P(37, 53, 30), P(37, 54, -40), P(35, 53, -200)],
+                           start_tangent=n, step_mm=STEP_MM)
+        # From the bend over the arch top, a gentler path: with the arch's single waypoint
+        # the bend's radius of curvature fell to 8 mm, half the lumen radius, so the canal
+        # surface folded over on its inner side and the sections there (the ascending aorta
+        # at 40 mm) were no longer the circles the ground truth states. Two waypoints keep
+        # it above 1.3 lumen radii (1.37); the arch top (the brachiocephalic origin) is
+        # kept, and from the next waypoint on the arch is unchanged (same tangent there).
+        k = int(np.argmin(np.linalg.norm(arch - join, axis=1)))
+        t_join = arch[min(k + 1, len(arch) - 1)] - arch[max(k - 1, 0)]
+        rise = spline_path([bend, P(-29, -43.5, 51), P(-27.5, -36.5, 68), top, arch[k]],
+                           start_tangent=n, end_tangent=t_join, step_mm=STEP_MM)
+        pts = join_paths(straight, rise, arch[k:])
         self.aorta_cl = Centerline(pts, root.e_ant)
         self.annulus_s_mm = float(rp.lvot_length_mm)
         s0 = self.annulus_s_mm

@@ -32,3 +32,32 @@ def segment_job(params: SegmentJobParams, progress, cancel):
     image = read_volume(params.volume_path)
     return segment_image(image, params.structure, params.seed_lps_mm, progress, cancel,
                          params.aorta_mask)
+
+
+@dataclass(frozen=True)
+class MeasureJobParams:
+    """Input of :func:`measure_job`: the case volume file, the hinge points (None: the
+    stored ones, else automatic), user ostia / septum, the stored landmarks and the calcium
+    rule."""
+
+    volume_path: Path
+    hinges_lps_mm: tuple | None = None
+    ostia_lps_mm: tuple | None = None
+    septum_lps_mm: tuple | None = None
+    stored: dict | None = None
+    calcium_rule: str = "lumen+100"
+
+
+def measure_job(params: MeasureJobParams, progress, cancel):
+    """The aortic-root measurement (``twindesk.geometry.measure_job.measure_image``) of the
+    volume; stores nothing. Returns the result with its ``_frame`` (the UI thread completes
+    and stores it in the open case)."""
+    from twindesk.geometry.measure_job import MeasureParams, measure_image
+    from twindesk.io.volume import read_volume
+
+    image = read_volume(params.volume_path)
+    mp = MeasureParams(params.volume_path, params.hinges_lps_mm, params.ostia_lps_mm,
+                       params.septum_lps_mm, params.calcium_rule, store=False)
+    res = measure_image(image, mp, progress, cancel, params.stored)
+    res.pop("_sections", None)
+    return res

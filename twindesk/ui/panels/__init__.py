@@ -7,4 +7,5 @@ PANELS = [
     "twindesk.ui.panels.measurements:MeasurementsPanel",
     "twindesk.ui.panels.twin:TwinPanel",
     "twindesk.ui.panels.network:NetworkPanel",
+    "twindesk.ui.panels.aortic_root:AorticRootPanel",
 ]

@@ -143,20 +143,27 @@ def run_centerline(params: CenterlineJob, progress=None, cancel: CancelToken | N
     return out
 
 
-def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[cp.Cap]):
-    """The closed surface (decimation eased until watertight and within the volume
-    tolerance), cut and capped. Returns (surface, check, mask volume, check before the cuts,
-    the caps actually cut)."""
+def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[cp.Cap],
+                   edge_mm: float | None = None):
+    """The closed surface, decimated as far as the mesh needs (surface edges about half the
+    tetrahedron edge ``edge_mm``; at least the preset's reduction) and eased until it stays
+    watertight and within the volume tolerance, then cut and capped. Returns (surface,
+    check, mask volume, check before the cuts, the caps actually cut)."""
     vol_mask = mask_stats(mask, grid)["volume_ml"] * 1000.0
     params = surf.PRESETS[preset]
-    for _ in range(4):
-        poly = surf.vessel_surface(mask, grid, params)
+    raw = surf.mask_surface(mask, grid, params)
+    reduction = params.target_reduction
+    if edge_mm:
+        area = surf.check(raw).area_mm2
+        wanted = area / (0.433 * (0.5 * edge_mm) ** 2)  # equilateral triangles of that edge
+        reduction = float(np.clip(1.0 - wanted / raw.GetNumberOfCells(), reduction, 0.9))
+    while True:
+        poly = surf.keep_largest_piece(surf.decimate(raw, reduction))
         chk = surf.check(poly)
         change = abs(chk.volume_mm3 / vol_mask - 1.0)
-        if chk.watertight and change <= 0.75 * surf.MAX_VOLUME_CHANGE:
+        if (chk.watertight and change <= 0.75 * surf.MAX_VOLUME_CHANGE) or reduction <= 0:
             break
-        params = surf.SurfaceParams(params.smoothing_iterations, params.pass_band,
-                                    params.target_reduction / 2)
+        reduction = max(0.0, reduction - 0.15)
     if caps:
         poly, caps = cp.cut_and_cap(poly, caps)
     else:
@@ -204,7 +211,8 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
             caps = cp.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
                                 stubs, rec.get("meta", {}).get("root_cut"))
         rep(0.25, "surface")
-        poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps)
+        poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps,
+                                                        mp.edge_mm)
         if not chk.watertight:
             raise InputError(f"the {params.structure} surface is not closed "
                              f"({chk.boundary_edges} open edges, {chk.pieces} pieces)",

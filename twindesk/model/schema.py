@@ -67,15 +67,15 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     ``{"measurements": [{"id", "kind": "distance"|"angle", "points_lps_mm", "value",
     "unit": "mm"|"deg", "view", "created_utc"}]}`` (:mod:`twindesk.model.annotations`),
     changed through undoable commands (written by the desktop window).
-
-Next to ``case.json`` (never part of it): ``.autosave/snapshot.json``, the window's crash
-recovery copy of the in-memory document (:mod:`twindesk.model.autosave`).
 ``history``
     The undo/redo stacks of :mod:`twindesk.model.commands`:
     ``{"undo": [command, ...], "redo": [command, ...]}``, each command
     ``{"label", "time_utc", "changes": [[json_pointer, before, after], ...]}`` with
     ``{"$absent": true}`` for a value that did not exist. Artefact records named here stay
     referenced (garbage collection must keep their files).
+
+Next to ``case.json`` (never part of it): ``.autosave/snapshot.json``, the window's crash
+recovery copy of the in-memory document (:mod:`twindesk.model.autosave`).
 """
 
 from __future__ import annotations

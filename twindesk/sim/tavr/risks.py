@@ -3,7 +3,7 @@
 Definitions
 -----------
 * **Displaced native leaflet.** The leaflets are pushed against the frame: their surface is
-  the frame's outer contour from the annulus plane up to the leaflet free-edge height (the
+  the frame's outer envelope (the virtual valve cylinder below) from the annulus plane up to the leaflet free-edge height (the
   commissure height), continued as a cylinder of the frame's top section where the frame is
   shorter — the "leaflet cylinder" of native-valve coronary-obstruction planning (Khan JM,
   et al. JACC Cardiovasc Interv 2023;16:415-425; the displaced-leaflet construction of
@@ -12,8 +12,8 @@ Definitions
   cylinder below the free edge.
 * **VTC** (virtual transcatheter valve to coronary distance): the horizontal distance, at
   the ostium's height, from the ostium to the virtual valve cylinder — the deployed frame's
-  outer contour at that height (at the nearest frame section when the ostium is above or
-  below the frame). VTC below :data:`load_table` ``coronary.vtc_high_risk_below_mm``
+  outer envelope at that height, the ellipse fitted to the strut crossings (at the nearest
+  frame section when the ostium is above or below the frame). VTC below :data:`load_table` ``coronary.vtc_high_risk_below_mm``
   (4 mm) flags a high risk of coronary obstruction (Blanke 2016; Khan 2023).
 * **MSID**: membranous-septum length minus implant depth (Hamdan A, et al. JACC Cardiovasc
   Interv 2015;8:1218-1228); graded as in Jørgensen TH, et al. EuroIntervention
@@ -89,27 +89,42 @@ def citation(key: str) -> str:
 
 
 # ------------------------------------------------------------------ frame contour
-def _section(df: DeployedFrame, z_mm: float) -> metrics.Section:
-    """The frame's outer contour at height ``z_mm`` (frame coordinates), clamped into the
-    frame's extent."""
-    h = metrics.level_heights(df)
-    z = float(np.clip(z_mm, h["inflow"] + 0.05, h["outflow"] - 0.05))
-    sec = metrics.section_at(df, z)
-    return sec if sec is not None else metrics.ring_section(df, df.levels - 1)
+class Cylinder:
+    """The virtual valve cylinder at one height: the least-squares ellipse through the
+    struts' crossing points (as frame diameters are read on CT, see
+    :mod:`twindesk.sim.mechanics.metrics`), grown by half the strut thickness to the outer
+    surface. A smooth envelope: the polygon through the crossings sags between struts by
+    tenths of a millimetre where crowns leave wide gaps."""
 
+    def __init__(self, df: DeployedFrame, z_mm: float):
+        h = metrics.level_heights(df)
+        z = float(np.clip(z_mm, h["inflow"] + 0.05, h["outflow"] - 0.05))
+        pts = metrics.section_points(df, z)
+        if pts is None:                                 # at a crown ring: use its nodes
+            pts = df.nodes_frame_mm[df.ring(df.levels - 1), :2]
+        fit = metrics.fit_ellipse(pts)
+        t = 0.5 * df.thickness_mm
+        if fit is None:
+            c = pts.mean(axis=0)
+            r = float(np.mean(np.linalg.norm(pts - c, axis=1)))
+            fit = (c, r, r, 0.0)
+        self.center_mm = np.asarray(fit[0], float)
+        self.a_mm, self.b_mm, self.angle_rad = fit[1] + t, fit[2] + t, fit[3]
 
-def contour_radius(sec: metrics.Section, angle_rad) -> np.ndarray:
-    """Outer radius of a section along the given angles about its centre (mm)."""
-    return np.interp(angle_rad, sec.angles_rad, sec.radius_mm, period=2 * np.pi)
+    def radius(self, angle_rad) -> np.ndarray:
+        """Outer radius (mm) along directions ``angle_rad`` from the centre."""
+        phi = np.asarray(angle_rad, float) - self.angle_rad
+        a, b = self.a_mm, self.b_mm
+        return a * b / np.sqrt((b * np.cos(phi)) ** 2 + (a * np.sin(phi)) ** 2)
 
 
 def vtc_mm(df: DeployedFrame, point_frame_mm) -> float:
     """Horizontal distance from a point (frame coordinates) to the virtual valve cylinder
     at the point's height (see module docstring)."""
     p = np.asarray(point_frame_mm, float)
-    sec = _section(df, p[2])
-    rel = p[:2] - sec.center_mm
-    return float(np.hypot(*rel) - contour_radius(sec, np.arctan2(rel[1], rel[0])))
+    cyl = Cylinder(df, p[2])
+    rel = p[:2] - cyl.center_mm
+    return float(np.hypot(*rel) - cyl.radius(np.arctan2(rel[1], rel[0])))
 
 
 def leaflet_surface(df: DeployedFrame, free_edge_height_mm: float,
@@ -123,10 +138,10 @@ def leaflet_surface(df: DeployedFrame, free_edge_height_mm: float,
     theta = np.linspace(-np.pi, np.pi, n_angles, endpoint=False)
     rows = []
     for z in zs:
-        sec = _section(df, z)
-        r = contour_radius(sec, theta)
-        rows.append(np.column_stack([sec.center_mm[0] + r * np.cos(theta),
-                                     sec.center_mm[1] + r * np.sin(theta),
+        cyl = Cylinder(df, z)
+        r = cyl.radius(theta)
+        rows.append(np.column_stack([cyl.center_mm[0] + r * np.cos(theta),
+                                     cyl.center_mm[1] + r * np.sin(theta),
                                      np.full_like(theta, z)]))
     return np.vstack(rows)
 

@@ -162,6 +162,19 @@ def test_place_on_the_demo_phantom(demo_case, run_cli):
         assert versions(case.doc)[-1]["kind"] == "simulation"
     text = human_place(d)
     assert "VTC" in text and "mismatch moderate" in text
+    # the report's device section shows this placement with its intervals
+    from twindesk.report.device_section import devices
+
+    with Case.open(path, write=False) as case:
+        sec = devices(case, None)
+    assert sec.status == "computed"
+    tables = [b for b in sec.blocks if hasattr(b, "rows")]
+    assert len(tables) == 3
+    risk = tables[2].rows[0]
+    assert risk[0].startswith("Balloon-expandable") and "23 mm" in risk[0]
+    assert "PPM moderate" in risk[4] and "low risk" in risk[3]
+    cells = " ".join(" ".join(r) for t in tables for r in t.rows)
+    assert not any(w in cells.lower().split() for w in ("nan", "none,", "null"))
 
 
 @pytest.mark.slow

@@ -285,3 +285,30 @@ def run(params: DeployParams, progress=None, cancel: CancelToken | None = None
         tissue_faces=np.asarray(pressure.faces.reshape(-1, 4)[:, 1:], np.int64),
         contact_pressure_kpa=np.asarray(pressure.point_data["contact_pressure_kpa"], float),
         leaflet_points_lps_mm=leaflet)
+
+
+@dataclass(frozen=True)
+class SweepParams:
+    """Several deployments run one after the other (the size comparison)."""
+
+    deployments: tuple[DeployParams, ...]
+
+
+def run_sweep(params: SweepParams, progress=None, cancel: CancelToken | None = None
+              ) -> list[tuple[float, DeployOutcome | str]]:
+    """Each deployment's outcome, or the solver's message when it did not converge."""
+    from twindesk.errors import SolverError
+
+    cancel = cancel or CancelToken()
+    rep = ProgressReporter(progress, cancel=cancel)
+    n = len(params.deployments)
+    out: list[tuple[float, DeployOutcome | str]] = []
+    for i, dp in enumerate(params.deployments):
+        sub = rep.sub(i / n, (i + 1) / n)
+        sub(0.0, f"size {dp.info.size_mm:g} mm")
+        try:
+            out.append((dp.info.size_mm, run(dp, sub, cancel)))
+        except SolverError as exc:
+            out.append((dp.info.size_mm, exc.message))
+    rep(1.0, "done")
+    return out

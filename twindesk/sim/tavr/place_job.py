@@ -165,15 +165,23 @@ class Prepared:
 def prepare(case, library, family, commissure_height_mm: float | None = None,
             store_surface: bool = True) -> Prepared:
     """Root anatomy, tissue surface and body size of an open case for ``family``."""
-    from twindesk.sim.mechanics.surface import TriangleSurface
     from twindesk.sim.tavr import anatomy, tissue
 
     a = anatomy.from_case(case, commissure_height_mm)
     poly, rec = tissue.root_surface(case, a.annulus_center_lps_mm, a.annulus_normal_lps,
                                     store=store_surface)
+    return prepared(case, library, family, a, poly, rec)
+
+
+def prepared(case, library, family, a: RootAnatomy, poly, surface_record) -> Prepared:
+    """A :class:`Prepared` from its parts (the desktop window builds the surface off the UI
+    thread and then calls this)."""
+    from twindesk.sim.mechanics.surface import TriangleSurface
+    from twindesk.sim.tavr import anatomy
+
     surf = TriangleSurface.from_polydata(poly)
-    return Prepared(library, family, a, surf.points, surf.faces, rec, body_size(case.doc),
-                    case.read_json(anatomy.MEASURE_KEY))
+    return Prepared(library, family, a, surf.points, surf.faces, surface_record,
+                    body_size(case.doc), case.read_json(anatomy.MEASURE_KEY))
 
 
 def deploy_params(prep: Prepared, size_mm: float, depth_mm: float | None,
@@ -276,26 +284,39 @@ def _summary(record: dict[str, Any]) -> str:
             f"{lv['mean_diameter_mm']['value']:.1f} mm")
 
 
-def place_one(case, prep: Prepared, size_mm: float, params: PlaceCaseParams, model: str,
-              progress, cancel) -> dict[str, Any]:
-    """Deploy one size; store it when the case is writable and ``params.store``."""
+def record_of(params: DeployParams, prep: Prepared, out, depth_source: str) -> dict[str, Any]:
+    """The full result record of one deployment (what ``twindesk place`` prints)."""
+    return {**describe(params, prep, depth_source), **out.result}
+
+
+def commit(case, record: dict[str, Any], out) -> dict[str, Any]:
+    """Store one placement (artefacts, index record) and record a twin version; the caller
+    saves the case. Returns the index record."""
     from twindesk.model.versions import record_version
 
+    index = store(case, record, out)
+    d, pl = record["device"], record["placement"]
+    version = record_version(case, "simulation", _summary(record), {
+        "command": "place", "device": d["id"], "size_mm": d["size_mm"],
+        "model": record["model"], "depth_mm": pl["depth_mm"],
+        "rotation_deg": pl["rotation_deg"]})
+    index["version"] = version["id"]
+    record["version"] = version["id"]
+    return index
+
+
+def place_one(case, prep: Prepared, size_mm: float, params: PlaceCaseParams, model: str,
+              progress, cancel) -> dict[str, Any]:
+    """Deploy one size; store it when ``params.store``."""
     dp = deploy_params(prep, size_mm, params.depth_mm, params.rotation_deg, model,
                        params.with_uncertainty)
     out = compute(dp, params.child, progress, cancel)
-    record = {**describe(dp, prep, "family default" if params.depth_mm is None else "user"),
-              **out.result}
+    record = record_of(dp, prep, out, "family default" if params.depth_mm is None else "user")
     if params.store:
-        store(case, record, out)
-        version = record_version(case, "simulation", _summary(record), {
-            "command": "place", "device": dp.info.family_id, "size_mm": size_mm,
-            "model": model, "depth_mm": dp.depth_mm, "rotation_deg": dp.rotation_deg})
-        case.doc[DOC_KEY][key_of(dp.info.family_id, size_mm)]["version"] = version["id"]
-        record["version"] = version["id"]
+        commit(case, record, out)
         case.save("place", {"device": dp.info.family_id, "size_mm": size_mm, "model": model,
                             "depth_mm": dp.depth_mm, "rotation_deg": dp.rotation_deg,
-                            "version": version["id"]})
+                            "version": record["version"]})
     return record
 
 

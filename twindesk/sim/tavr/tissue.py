@@ -132,14 +132,12 @@ def _digests(case, structures: list[str]) -> dict[str, str]:
     return {s: case.artifact(f"labels:{s}")["sha256"] for s in structures}
 
 
-def root_surface(case, center_lps_mm, normal_lps, slab: TissueSlab = TissueSlab(), *,
-                 store: bool = True):
-    """The case's open root lumen surface (vtkPolyData, LPS mm) and its artefact record.
-
-    Reuses ``surface:aortic_root`` when it was built from the same masks, plane and slab;
-    otherwise builds it and (``store``) writes the artefact — the caller saves the case.
-    """
-    from twindesk.geometry.surface import read_polydata, write_polydata
+def surface_request(case, center_lps_mm, normal_lps, slab: TissueSlab = TissueSlab()):
+    """What building the case's root surface needs, read on the caller's thread:
+    ``(stored_polydata_or_None, build_args, meta)``. ``build_args`` (mask, grid, centre,
+    normal, slab) go to :func:`build_root_surface` (safe off the UI thread); the stored
+    surface is returned instead when it was built from the same masks, plane and slab."""
+    from twindesk.geometry.surface import read_polydata
     from twindesk.imaging import labels
     from twindesk.imaging.grid import Grid
 
@@ -151,15 +149,35 @@ def root_surface(case, center_lps_mm, normal_lps, slab: TissueSlab = TissueSlab(
                      "radius_mm": slab.radius_mm}}
     rec = case.artifact(ARTIFACT)
     if rec is not None and all(rec.get("meta", {}).get(k) == v for k, v in meta.items()):
-        return read_polydata(case.artifact_path(ARTIFACT)), rec
+        return read_polydata(case.artifact_path(ARTIFACT)), None, rec
     mask = labels.load(case, structures[0])
     for s in structures[1:]:
         mask |= labels.load(case, s)
-    poly = build_root_surface(mask, Grid.of(case.image()), center_lps_mm, normal_lps, slab)
-    meta["triangles"] = int(poly.GetNumberOfCells())
-    if store and case.writable:
-        rec = case.put_artifact(ARTIFACT, lambda p: write_polydata(poly, p), ".vtp",
-                                "surface", meta)
-    else:
-        rec = {"meta": meta}
-    return poly, rec
+    return None, (mask, Grid.of(case.image()), center_lps_mm, normal_lps, slab), meta
+
+
+def store_surface(case, poly, meta: dict) -> dict:
+    """Write the built surface as ``surface:aortic_root`` (caller saves); its record."""
+    from twindesk.geometry.surface import write_polydata
+
+    meta = {**meta, "triangles": int(poly.GetNumberOfCells())}
+    if not case.writable:
+        return {"meta": meta}
+    return case.put_artifact(ARTIFACT, lambda p: write_polydata(poly, p), ".vtp", "surface",
+                             meta)
+
+
+def root_surface(case, center_lps_mm, normal_lps, slab: TissueSlab = TissueSlab(), *,
+                 store: bool = True):
+    """The case's open root lumen surface (vtkPolyData, LPS mm) and its artefact record.
+
+    Reuses ``surface:aortic_root`` when it was built from the same masks, plane and slab;
+    otherwise builds it and (``store``) writes the artefact — the caller saves the case.
+    """
+    stored, args, meta = surface_request(case, center_lps_mm, normal_lps, slab)
+    if stored is not None:
+        return stored, meta
+    poly = build_root_surface(*args)
+    if store:
+        return poly, store_surface(case, poly, meta)
+    return poly, {"meta": {**meta, "triangles": int(poly.GetNumberOfCells())}}

@@ -1,0 +1,125 @@
+"""Interactive placement for the desktop window (Qt-free): pose from dragging, an instant
+rigid preview of the last deformed frame, overlay geometry and the size-table rows.
+
+Dragging semantics (LPS millimetres, the annulus frame of :class:`RootAnatomy`):
+
+* in a view looking along the device axis (the en-face annulus view, ``|n·axis| > 0.7``) a
+  drag turns the frame about the axis by the change of the pointer's azimuth;
+* in any other view a drag moves the frame along the axis: moving toward the aorta by
+  ``Δh`` millimetres reduces the implant depth by ``Δh``;
+* the 3D handle sits on the frame's reference crown (outflow crown of commissure post C1):
+  its height sets the depth and its azimuth the rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twindesk.sim.tavr.anatomy import RootAnatomy
+
+DEPTH_RANGE_MM = (-10.0, 20.0)      # as ``twindesk place --depth-mm``
+EN_FACE_COS = 0.7
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Implant depth (mm, + into the LVOT) and rotation (deg, about the LV→aorta axis)."""
+
+    depth_mm: float
+    rotation_deg: float
+
+    def clamped(self) -> Pose:
+        rot = (self.rotation_deg + 180.0) % 360.0 - 180.0
+        return Pose(float(np.clip(self.depth_mm, *DEPTH_RANGE_MM)), float(rot))
+
+
+def _frame(a: RootAnatomy):
+    c = np.asarray(a.annulus_center_lps_mm, float)
+    n = np.asarray(a.annulus_normal_lps, float)
+    x = np.asarray(a.commissure_direction_lps, float)
+    return c, n, x, np.cross(n, x)
+
+
+def height_and_azimuth(a: RootAnatomy, p_lps) -> tuple[float, float]:
+    """Height above the annulus plane (mm) and azimuth from the commissure direction,
+    counter-clockwise about the axis (deg), of a point."""
+    c, n, x, y = _frame(a)
+    v = np.asarray(p_lps, float) - c
+    return float(v @ n), float(np.degrees(np.arctan2(v @ y, v @ x)))
+
+
+def pose_after_drag(a: RootAnatomy, start: Pose, p0_lps, p1_lps, view_normal_lps) -> Pose:
+    """The pose after dragging from ``p0`` to ``p1`` in a view with normal ``view_normal``."""
+    h0, az0 = height_and_azimuth(a, p0_lps)
+    h1, az1 = height_and_azimuth(a, p1_lps)
+    vn = np.asarray(view_normal_lps, float)
+    if abs(vn @ np.asarray(a.annulus_normal_lps)) / np.linalg.norm(vn) > EN_FACE_COS:
+        turn = (az1 - az0 + 180.0) % 360.0 - 180.0
+        return Pose(start.depth_mm, start.rotation_deg + turn).clamped()
+    return Pose(start.depth_mm - (h1 - h0), start.rotation_deg).clamped()
+
+
+def pose_from_handle(a: RootAnatomy, start: Pose, handle0_lps, handle1_lps) -> Pose:
+    """The pose after moving the 3D handle from ``handle0`` to ``handle1``."""
+    h0, az0 = height_and_azimuth(a, handle0_lps)
+    h1, az1 = height_and_azimuth(a, handle1_lps)
+    turn = (az1 - az0 + 180.0) % 360.0 - 180.0
+    return Pose(start.depth_mm - (h1 - h0), start.rotation_deg + turn).clamped()
+
+
+def rigid_preview(a: RootAnatomy, points_lps: np.ndarray, old: Pose, new: Pose) -> np.ndarray:
+    """The points of a frame deployed at ``old`` moved rigidly to ``new``: shifted along the
+    axis by the depth change and turned about the axis by the rotation change."""
+    c, n, _, _ = _frame(a)
+    v = np.asarray(points_lps, float) - c
+    t = np.radians(new.rotation_deg - old.rotation_deg)
+    # Rodrigues rotation about n
+    v = (v * np.cos(t) + np.cross(n, v) * np.sin(t) + np.outer(v @ n, n) * (1 - np.cos(t)))
+    return c + v - (new.depth_mm - old.depth_mm) * n
+
+
+def handle_point(a: RootAnatomy, points_lps: np.ndarray, level: np.ndarray,
+                 pose: Pose) -> np.ndarray:
+    """The reference crown: the outflow-ring point nearest the azimuth ``rotation_deg``."""
+    top = np.flatnonzero(level == level.max())
+    az = np.array([height_and_azimuth(a, p)[1] for p in points_lps[top]])
+    d = np.abs((az - pose.rotation_deg + 180.0) % 360.0 - 180.0)
+    return np.asarray(points_lps[top[int(np.argmin(d))]], float)
+
+
+def frame_segments(points_lps: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """(m, 2, 3) strut segments of a frame for the MPR overlay."""
+    return np.asarray(points_lps, float)[np.asarray(lines, int)]
+
+
+def _v(x, digits=1) -> str:
+    return "-" if not x else f"{x['value']:.{digits}f}"
+
+
+def table_row(size_mm: float, result: dict | str) -> tuple[str, ...]:
+    """One row of the size-comparison table (strings): size, annulus mean diameter with
+    interval, eccentricity, expansion, max pressure, gap area, VTC left/right, MSID,
+    indexed EOA and mismatch — or the failure message."""
+    if isinstance(result, str):
+        return (f"{size_mm:g}", f"failed: {result}") + ("",) * 8
+    lv = result["levels"].get("annulus") or result["levels"]["inflow"]
+    mean = lv["mean_diameter_mm"]
+    cor = result["coronary"]
+    vtc = "/".join(_v((cor.get(s) or {}).get("vtc_mm")) for s in ("left", "right"))
+    risk = any(c["vtc_high_risk"] for c in cor.values())
+    msid = result["conduction"].get("msid_mm")
+    e = result["eoa"]
+    ieoa = e.get("indexed_eoa_cm2_per_m2")
+    return (f"{size_mm:g}", f"{mean['value']:.1f} [{mean['low']:.1f}, {mean['high']:.1f}]",
+            _v(lv["eccentricity"], 2), _v(lv["expansion_pct"], 0),
+            _v(result["contact_pressure"]["max_kpa"], 0),
+            _v(result["paravalvular_gap"]["area_mm2"]),
+            vtc + (" !" if risk else ""),
+            _v(msid) + (f" ({result['conduction']['risk']})" if msid else ""),
+            _v(ieoa, 2), (e.get("ppm") or "-") if ieoa else "no BSA")
+
+
+TABLE_HEADER = ("Size mm", "Annulus mean D mm", "Ecc", "Exp %", "p max kPa", "Gap mm²",
+                "VTC L/R mm", "MSID mm", "iEOA", "PPM")

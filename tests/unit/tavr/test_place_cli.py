@@ -3,8 +3,6 @@ segmentation, the root measured from its true hinge points, ostia and septum poi
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -47,31 +45,9 @@ def test_body_size_from_the_twin():
 
 @pytest.fixture(scope="module")
 def demo_case(demo_phantom, tmp_path_factory):
-    """A copy of the demo case with the truth's aorta and LV labels stored as the
-    segmentation, height and weight attached, and the root measured from the truth."""
-    import SimpleITK as sitk
+    from .demo_case import measured_demo_case
 
-    from twindesk.imaging import labels
-
-    truth = demo_phantom.truth
-    path = tmp_path_factory.mktemp("place") / "demo.twin"
-    shutil.copytree(demo_phantom.case_path, path)
-    lab = sitk.GetArrayFromImage(sitk.ReadImage(str(demo_phantom.labels_path)))
-    with Case.open(path, require_write=True) as case:
-        for name in ("aorta", "lv"):
-            labels.store(case, name, lab == truth["labels"][name], f"truth {name}")
-        case.doc["clinical"] = {"vitals": [{"time_utc": "2024-01-01T00:00:00Z",
-                                            "height_cm": 170.0, "weight_kg": 70.0}]}
-        case.save("test setup")
-    from twindesk.geometry.measure_job import MeasureParams, run
-
-    h = truth["annulus"]["hinge_points_lps_mm"]
-    o = truth["coronary_ostia"]
-    run(MeasureParams(path, hinges_lps_mm=(h["right"], h["left"], h["non"]),
-                      ostia_lps_mm=(o["left"]["lower_edge_lps_mm"],
-                                    o["right"]["lower_edge_lps_mm"]),
-                      septum_lps_mm=tuple(truth["membranous_septum"]["point_lps_mm"])))
-    return path, truth
+    return measured_demo_case(demo_phantom, tmp_path_factory.mktemp("place") / "demo.twin")
 
 
 def _frame_rings(path, d, c, n) -> np.ndarray:

@@ -123,3 +123,49 @@ def table_row(size_mm: float, result: dict | str) -> tuple[str, ...]:
 
 TABLE_HEADER = ("Size mm", "Annulus mean D mm", "Ecc", "Exp %", "p max kPa", "Gap mm²",
                 "VTC L/R mm", "MSID mm", "iEOA", "PPM")
+
+
+def stored_results(case, family_id: str) -> dict[float, dict]:
+    """The stored placement results of a family in a case, by size (unreadable ones are
+    left out)."""
+    from twindesk.errors import TwindeskError
+
+    out = {}
+    for rec in (case.doc.get("placements") or {}).values():
+        if rec.get("device") != family_id:
+            continue
+        try:
+            out[float(rec["size_mm"])] = case.read_json(rec["artifacts"]["metrics"])
+        except (TwindeskError, KeyError, ValueError):
+            continue
+    return dict(sorted(out.items()))
+
+
+def summary_text(result: dict) -> str:
+    """A few lines for the panel: diameters at the annulus, pressure, gap, risks."""
+    def iv(x, d=1):
+        if not x:
+            return "-"
+        if abs(x["high"] - x["low"]) < 1e-9:
+            return f"{x['value']:.{d}f}"
+        return f"{x['value']:.{d}f} [{x['low']:.{d}f}–{x['high']:.{d}f}]"
+
+    name, lv = ("annulus", result["levels"].get("annulus")) if result["levels"].get("annulus") \
+        else ("inflow", result["levels"]["inflow"])
+    cor = result["coronary"]
+    lines = [f"{result['model']} model, implant depth {iv(result['implant_depth_mm'])} mm",
+             f"{name}: D {iv(lv['min_diameter_mm'])} / {iv(lv['max_diameter_mm'])} mm, "
+             f"ecc {iv(lv['eccentricity'], 2)}, expansion {iv(lv['expansion_pct'], 0)} %",
+             f"contact pressure max {iv(result['contact_pressure']['max_kpa'], 0)} kPa; "
+             f"gap > 1 mm {iv(result['paravalvular_gap']['area_mm2'])} mm²"]
+    for side, c in cor.items():
+        lines.append(f"{side} ostium: VTC {iv(c['vtc_mm'])} mm"
+                     + ("  HIGH RISK" if c["vtc_high_risk"] else "")
+                     + f", to leaflet {iv(c['distance_to_leaflet_mm'])} mm")
+    con = result["conduction"]
+    if con.get("msid_mm"):
+        lines.append(f"MS − depth {iv(con['msid_mm'])} mm ({con['risk']} conduction risk)")
+    e = result["eoa"]
+    if e.get("indexed_eoa_cm2_per_m2"):
+        lines.append(f"iEOA {iv(e['indexed_eoa_cm2_per_m2'], 2)} cm²/m²: PPM {e['ppm']}")
+    return "\n".join(lines)

@@ -169,3 +169,30 @@ def summary_text(result: dict) -> str:
     if e.get("indexed_eoa_cm2_per_m2"):
         lines.append(f"iEOA {iv(e['indexed_eoa_cm2_per_m2'], 2)} cm²/m²: PPM {e['ppm']}")
     return "\n".join(lines)
+
+
+def latest_placement(case) -> dict | None:
+    """The index record of the most recent stored placement, or None."""
+    recs = list((case.doc.get("placements") or {}).values())
+    return max(recs, key=lambda r: r.get("time_utc", "")) if recs else None
+
+
+def stored_outcome(case, index: dict):
+    """A stored placement as a :class:`~twindesk.sim.tavr.deploy_job.DeployOutcome` for
+    display (frame and pressure-map artefacts, metrics JSON)."""
+    import pyvista as pv
+
+    from twindesk.sim.tavr.deploy_job import DeployOutcome
+
+    keys = index["artifacts"]
+    frame = pv.read(case.artifact_path(keys["frame"]))
+    tissue = pv.read(case.artifact_path(keys["pressure_map"]))
+    lines = np.asarray(frame.lines).reshape(-1, 3)[:, 1:]
+    return DeployOutcome(
+        result=case.read_json(keys["metrics"]),
+        frame_points_lps_mm=np.asarray(frame.points, float), frame_lines=lines,
+        frame_level=np.asarray(frame.point_data["lattice_level"], np.int64),
+        tissue_points_lps_mm=np.asarray(tissue.points, float),
+        tissue_faces=np.asarray(tissue.faces).reshape(-1, 4)[:, 1:],
+        contact_pressure_kpa=np.asarray(tissue.point_data["contact_pressure_kpa"], float),
+        leaflet_points_lps_mm=np.zeros((0, 3)))

@@ -131,6 +131,7 @@ class DevicePanel(Panel):
         self._drag_start = None          # (pose, lps) of a drag in progress
         self._pending_action = None      # what to do once the root surface is ready
         self._hidden_done = False
+        self._hidden: set[str] = set()
         self.preview = PreviewRunner(self)
         self.preview.ready.connect(self._preview_ready)
         self.preview.failed.connect(self._preview_failed)
@@ -140,6 +141,7 @@ class DevicePanel(Panel):
         self._debounce.timeout.connect(self.request_preview)
         self._build()
         self.state.device_drag.connect(self._drag)
+        self.state.surfaces_changed.connect(self._surfaces_changed)
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
@@ -255,7 +257,23 @@ class DevicePanel(Panel):
         if preview:
             self._pose_changed()
 
+    def _hide_lumen_surfaces(self) -> None:
+        """Hide the segmentation surfaces that enclose the valve, once each (they may still
+        be on their way from the surface builder; the Layers panel shows them again)."""
+        for name in HIDDEN_WITH_DEVICE:
+            if name in self.state.surfaces and name not in self._hidden:
+                self._hidden.add(name)
+                self.state.set_surface_visible(name, False)
+
+    def _surfaces_changed(self) -> None:
+        if self._hidden_done:
+            self._hide_lumen_surfaces()
+
     def _family_changed(self, *_args) -> None:
+        self._family_changed_quiet()
+        self._pose_changed()
+
+    def _family_changed_quiet(self) -> None:
         fam = self.family_obj
         self.size.blockSignals(True)
         self.size.clear()
@@ -270,7 +288,6 @@ class DevicePanel(Panel):
             self.prep = replace(self.prep, family=fam)
         self._select_fitting_size()
         self._fill_table()
-        self._pose_changed()
 
     def _select_fitting_size(self) -> None:
         if self.measurement is None:
@@ -286,7 +303,7 @@ class DevicePanel(Panel):
     # ------------------------------------------------------------ case life
     def case_opened(self, session) -> None:
         self.prep, self.shown, self.result, self.measurement = None, None, None, None
-        self._hidden_done = False
+        self._hidden_done, self._hidden = False, set()
         self.table.setRowCount(0)
         case = session.case
         from twindesk.sim.tavr.anatomy import MEASURE_KEY
@@ -304,6 +321,35 @@ class DevicePanel(Panel):
         self._fill_table()
         self.summary.setText("Press Run full model, Compare sizes or change the pose to place "
                              "the valve (the root surface is built on first use).")
+        self._show_latest(case)
+
+    def _show_latest(self, case) -> None:
+        """Show the case's most recent stored placement (pose, frame, pressure, numbers)."""
+        rec = planner.latest_placement(case)
+        if rec is None:
+            return
+        try:
+            outcome = planner.stored_outcome(case, rec)
+        except (TwindeskError, KeyError, ValueError, OSError) as exc:
+            self.window_.show_status(f"Stored placement not shown: {exc}", 8000)
+            return
+        idx = self.family.findData(rec["device"])
+        if idx < 0:
+            return
+        self.family.blockSignals(True)
+        self.family.setCurrentIndex(idx)
+        self.family.blockSignals(False)
+        self._family_changed_quiet()
+        self.size.blockSignals(True)
+        self.size.setCurrentIndex(max(self.size.findData(float(rec["size_mm"])), 0))
+        self.size.blockSignals(False)
+        pose = Pose(float(rec["depth_mm"]), float(rec["rotation_deg"]))
+        self.set_pose(pose, preview=False)
+        self._fill_table()
+        self._show(pose, outcome, outcome.result)
+        plane = self.measurement["plane"]       # look at the valve: annulus en face
+        self.state.set_oblique_normal(plane["normal_lps"])
+        self.state.set_cursor(plane["center_lps_mm"])
 
     def case_closed(self) -> None:
         self.preview.shutdown()
@@ -372,7 +418,7 @@ class DevicePanel(Panel):
                              pose.rotation_deg, model, uncertainty)
 
     def _pose_changed(self, *_args) -> None:
-        if self.shown is not None:
+        if self.shown is not None and self.prep is not None:
             self._show_rigid(self.pose)
         if self.live.isChecked() and self.window_.session is not None:
             self._debounce.start()
@@ -475,9 +521,11 @@ class DevicePanel(Panel):
         p = outcome.contact_pressure_kpa
         tissue.point_data["contact_pressure_kpa"] = p
         top = float(np.percentile(p[p > 0], 99)) if np.any(p > 0) else 1.0
+        # pale where there is no contact, red where the frame presses; see-through so the
+        # frame inside the lumen stays visible
         self.state.set_surface("contact_pressure", tissue, meta={
-            "scalars": "contact_pressure_kpa", "cmap": "inferno", "clim": [0.0, top],
-            "scalar_title": "Contact pressure kPa"})
+            "scalars": "contact_pressure_kpa", "cmap": "YlOrRd", "clim": [0.0, top],
+            "scalar_title": "Contact pressure kPa", "opacity": 0.7})
         self.state.set_surface("device_frame", self._frame_mesh(outcome.frame_points_lps_mm,
                                                                 outcome),
                                FRAME_COLOR, meta={"line_width": 3})
@@ -486,12 +534,12 @@ class DevicePanel(Panel):
                                                       outcome.frame_lines), FRAME_COLOR)
         if not self._hidden_done:         # the lumen surfaces would hide the frame
             self._hidden_done = True
-            for name in HIDDEN_WITH_DEVICE:
-                self.state.set_surface_visible(name, False)
+            self._hide_lumen_surfaces()
             self.window_.view3d.set_slices_visible(False)
-        handle = planner.handle_point(self.prep.anatomy, outcome.frame_points_lps_mm,
-                                      outcome.frame_level, pose)
-        self.window_.view3d.set_handle(handle, self._handle_moved)
+        if self.prep is not None:
+            handle = planner.handle_point(self.prep.anatomy, outcome.frame_points_lps_mm,
+                                          outcome.frame_level, pose)
+            self.window_.view3d.set_handle(handle, self._handle_moved)
         self.summary.setText(planner.summary_text(record))
 
     # ------------------------------------------------------------------ jobs

@@ -14,6 +14,7 @@ from typing import Any
 from twindesk import INTENDED_USE, __version__
 from twindesk.report.content import (Figure, Missing, Paragraph, Section, Table, fmt,
                                      fmt_interval, is_number, label_of, unit_of)
+from twindesk.report.device_section import devices
 from twindesk.report.measurements import Row, annotation_rows, centerline_rows, result_rows
 
 STRUCTURES = ("aorta", "lv", "la", "laa", "bloodpool")
@@ -182,29 +183,6 @@ def aortic_root(case, ctx: Context) -> Section:
     if other:
         s.add(_rows_table(other, "Other measurements in the case (centre lines, hand "
                                  "measurements)."))
-    return s
-
-
-def devices(case, ctx: Context) -> Section:
-    s = Section("devices", "Device size comparison, mechanics and risks")
-    plan = case.doc.get("device_plan") or {}
-    candidates = plan.get("candidates") or []
-    rows = []
-    for c in candidates:
-        cells = [c.get("device"), c.get("size_mm"), c.get("oversizing_pct")]
-        if all(x not in (None, "") for x in cells) and is_number(c["size_mm"]) and \
-                is_number(c["oversizing_pct"]):
-            rows.append((_text(c["device"]), fmt(c["size_mm"], "mm"),
-                         fmt(c["oversizing_pct"], "%"), _text(c.get("flags")) or "no flags"))
-    if rows:
-        s.add(Table(("Device", "Size", "Oversizing", "Flags"), tuple(rows),
-                    "Candidate devices sized against the annulus."))
-    else:
-        s.add(Missing("No device has been sized for this case",
-                      "sizing needs the aortic root (or LAA ostium) measurements first"))
-    s.add(Missing("Deployment mechanics (frame expansion, contact pressure, paravalvular gap, "
-                  "conduction-system and annular-rupture risk indicators) have not been "
-                  "computed", "run the deployment simulation when it is available"))
     return s
 
 

@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from twindesk.imaging.mpr import VolumeGeometry, value_at
 from twindesk.imaging.window import structure_color
 
-TOOLS = ("navigate", "ruler", "angle", "paint", "erase", "threshold", "seed", "path")
+TOOLS = ("navigate", "ruler", "angle", "paint", "erase", "threshold", "seed", "path",
+         "device")
 
 
 @dataclass
@@ -26,6 +27,17 @@ class Layer:
     color: tuple[int, int, int]
     visible: bool = True
     editable: bool = False
+
+
+@dataclass
+class Overlay:
+    """Line segments (LPS mm, shape (m, 2, 3)) drawn where they cut the 2D views (a deployed
+    frame's struts)."""
+
+    name: str
+    segments_lps: np.ndarray
+    color: tuple[int, int, int]
+    visible: bool = True
 
 
 @dataclass
@@ -57,6 +69,9 @@ class ViewerState(QObject):
     seed_clicked = Signal(object)    # lps mm
     measurement_done = Signal(str, object, str)  # kind, list of LPS points, view name
     fusion_changed = Signal()        # a second volume fused over the first (or removed)
+    overlays_changed = Signal()
+    #: device tool drags in a 2D view: (lps mm, view normal, "begin"|"move"|"end")
+    device_drag = Signal(object, object, str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,6 +79,7 @@ class ViewerState(QObject):
         self.geometry: VolumeGeometry | None = None
         self.layers: dict[str, Layer] = {}
         self.surfaces: dict[str, Surface] = {}
+        self.overlays: dict[str, Overlay] = {}
         self.cursor_lps = np.zeros(3)
         self.window_width_hu = 700.0
         self.window_level_hu = 200.0
@@ -83,7 +99,7 @@ class ViewerState(QObject):
     # --------------------------------------------------------------- volume
     def set_volume(self, volume: np.ndarray | None, geometry: VolumeGeometry | None) -> None:
         self.volume, self.geometry = volume, geometry
-        self.layers, self.surfaces = {}, {}
+        self.layers, self.surfaces, self.overlays = {}, {}, {}
         self.fusion_volume, self.fusion_name = None, ""
         self.curve_lps, self.curve_source = None, ""
         self.pending_points = []
@@ -91,6 +107,7 @@ class ViewerState(QObject):
         self.volume_changed.emit()
         self.layers_changed.emit()
         self.surfaces_changed.emit()
+        self.overlays_changed.emit()
         self.cursor_changed.emit()
 
     @property
@@ -178,6 +195,17 @@ class ViewerState(QObject):
         if name in self.surfaces:
             self.surfaces[name].visible = visible
             self.surfaces_changed.emit()
+
+    def set_overlay(self, name: str, segments_lps: np.ndarray,
+                    color: tuple[int, int, int] = (0, 230, 255)) -> None:
+        old = self.overlays.get(name)
+        self.overlays[name] = Overlay(name, np.asarray(segments_lps, float), color,
+                                      old.visible if old else True)
+        self.overlays_changed.emit()
+
+    def remove_overlay(self, name: str) -> None:
+        if self.overlays.pop(name, None) is not None:
+            self.overlays_changed.emit()
 
     # -------------------------------------------------------------- reslice
     def set_oblique_normal(self, normal_lps) -> None:

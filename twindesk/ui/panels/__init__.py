@@ -8,4 +8,5 @@ PANELS = [
     "twindesk.ui.panels.twin:TwinPanel",
     "twindesk.ui.panels.network:NetworkPanel",
     "twindesk.ui.panels.aortic_root:AorticRootPanel",
+    "twindesk.ui.panels.device:DevicePanel",
 ]

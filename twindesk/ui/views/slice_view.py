@@ -65,7 +65,7 @@ class SliceView(QWidget):
         s.cursor_changed.connect(self._refresh)
         s.reslice_changed.connect(self._refresh)
         s.display_changed.connect(self._recompose)
-        for sig in (s.measurements_changed, s.pending_changed):
+        for sig in (s.measurements_changed, s.pending_changed, s.overlays_changed):
             sig.connect(self.update)
 
     # ------------------------------------------------------------ extraction
@@ -201,6 +201,7 @@ class SliceView(QWidget):
             p.drawImage(QRectF(x, y, w, h), self._qimage)
             self._paint_crosshair(p, m)  # axis-parallel lines need no antialiasing
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            self._paint_overlays(p, m)
             self._paint_measurements(p, m)
             self._paint_letters(p)
             self._paint_info(p)
@@ -227,6 +228,37 @@ class SliceView(QWidget):
 
     def _visible_tolerance_mm(self) -> float:
         return max(0.5 * self.scroll_step_mm(), 0.75) if self.kind != "curved" else 3.0
+
+    def _paint_overlays(self, p: QPainter, m: ViewMapping) -> None:
+        """Overlay segments (a deployed frame's struts) where they cut this plane: a dot per
+        crossing strut, a line for struts lying in the plane (planar views only)."""
+        img = self.image
+        if not hasattr(img, "normal_lps"):
+            return
+        tol = self._visible_tolerance_mm()
+        cu, rv = img.col_step_lps_mm, img.row_step_lps_mm
+        for ov in self.state.overlays.values():
+            if not ov.visible or len(ov.segments_lps) == 0:
+                continue
+            seg = ov.segments_lps - img.origin_lps_mm
+            depth = seg @ img.normal_lps                                   # (m, 2)
+            cross = depth[:, 0] * depth[:, 1] < 0
+            flat = np.all(np.abs(depth) < tol, axis=1)
+            t = depth[cross, 0] / (depth[cross, 0] - depth[cross, 1])
+            dots = seg[cross, 0] + t[:, None] * (seg[cross, 1] - seg[cross, 0])
+
+            def widget(q):
+                return QPointF(*m.pixel_to_widget(float(q @ cu / (cu @ cu)),
+                                                  float(q @ rv / (rv @ rv))))
+
+            color = QColor(*ov.color)
+            p.setPen(QPen(color, 1.5))
+            for a, b in seg[flat]:
+                p.drawLine(widget(a), widget(b))
+            p.setBrush(color)
+            for q in dots:
+                p.drawEllipse(widget(q), 2.5, 2.5)
+            p.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_measurements(self, p: QPainter, m: ViewMapping) -> None:
         tol = self._visible_tolerance_mm()
@@ -336,6 +368,9 @@ class SliceView(QWidget):
             s.brush_stroke.emit(lps, self._plane_normal(), tool == "erase", "begin")
         elif tool == "seed":
             s.seed_clicked.emit(lps)
+        elif tool == "device":
+            self._drag = ("device",)
+            s.device_drag.emit(lps, self._plane_normal(), "begin")
         elif tool == "path":
             pts = [lps] if s.curve_lps is None or s.curve_source != "drawn path" \
                 else list(s.curve_lps) + [lps]
@@ -372,12 +407,17 @@ class SliceView(QWidget):
         elif drag[0] == "brush":
             self.state.brush_stroke.emit(lps, self._plane_normal(),
                                          self.state.tool == "erase", "move")
+        elif drag[0] == "device":
+            self.state.device_drag.emit(lps, self._plane_normal(), "move")
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if self._drag and self._drag[0] == "brush" and self.image is not None:
             x, y = self._pos(event)
             self.state.brush_stroke.emit(self.lps_at(x, y), self._plane_normal(),
                                          self.state.tool == "erase", "end")
+        elif self._drag and self._drag[0] == "device" and self.image is not None:
+            x, y = self._pos(event)
+            self.state.device_drag.emit(self.lps_at(x, y), self._plane_normal(), "end")
         self._drag = None
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802

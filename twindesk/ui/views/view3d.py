@@ -107,12 +107,36 @@ class View3D(QWidget):
                 self.plotter.remove_actor(self._surface_actors.pop(name)[1], render=False)
         for name, surf in surfaces.items():
             if name not in self._surface_actors:
-                actor = self.plotter.add_mesh(surf.mesh, color=[v / 255 for v in surf.color],
-                                              smooth_shading=True, specular=0.3,
-                                              name=f"surface:{name}", render=False)
+                actor = self.plotter.add_mesh(surf.mesh, name=f"surface:{name}", render=False,
+                                              **_mesh_style(surf))
                 self._surface_actors[name] = (surf.mesh, actor)
             self._surface_actors[name][1].SetVisibility(surf.visible)
         self.request_render()
+
+    # --------------------------------------------------------------- handle
+    def set_handle(self, center_lps, callback, radius_mm: float = 1.6) -> None:
+        """A draggable sphere at ``center_lps``; ``callback(new_center_lps)`` runs when the
+        user releases it (the device panel's 3D drag)."""
+        self._handle_callback = callback
+        if getattr(self, "_handle", None) is None:
+            self._handle = self.plotter.add_sphere_widget(
+                self._handle_moved, center=tuple(float(v) for v in center_lps),
+                radius=radius_mm, color="gold", selected_color="orange",
+                test_callback=False, interaction_event="end")
+        else:
+            self._handle.SetCenter(*(float(v) for v in center_lps))
+        self.request_render()
+
+    def clear_handle(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            self.plotter.clear_sphere_widgets()
+            self._handle = None
+            self.request_render()
+
+    def _handle_moved(self, center) -> None:
+        callback = getattr(self, "_handle_callback", None)
+        if callback is not None:
+            callback(np.asarray(center, float))
 
     # --------------------------------------------------------------- camera
     def reset_camera(self, side: str = "oblique") -> None:
@@ -157,3 +181,24 @@ class View3D(QWidget):
         self._render_timer.stop()
         if self.plotter is not None:
             self.plotter.close()
+
+
+def _mesh_style(surf) -> dict:
+    """add_mesh keywords of a surface: its colour, or per-point scalars with a colour map
+    (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``), and a line width
+    for line meshes (``line_width``)."""
+    meta = surf.meta or {}
+    style = {"smooth_shading": True, "specular": 0.3}
+    if meta.get("scalars"):
+        style.update(scalars=meta["scalars"], cmap=meta.get("cmap", "inferno"),
+                     clim=meta.get("clim"), show_scalar_bar=True,
+                     scalar_bar_args={"title": meta.get("scalar_title", meta["scalars"]),
+                                      "vertical": True, "position_x": 0.86,
+                                      "position_y": 0.25, "height": 0.5, "width": 0.08})
+    else:
+        style["color"] = [v / 255 for v in surf.color]
+    if meta.get("line_width"):
+        style.update(line_width=meta["line_width"], smooth_shading=False, lighting=False)
+    if meta.get("opacity") is not None:
+        style["opacity"] = meta["opacity"]
+    return style

@@ -1,0 +1,261 @@
+"""Occluder deployment on a case: ``twindesk place --laa`` and the LAAO panel.
+
+``run(PlaceLAAParams, progress, cancel)`` reads the stored LAA analysis
+(``result:laa:analysis``, :mod:`twindesk.geometry.laa.job`), the left-atrium surface (the
+smoothed surface of ``labels:la``, or the imported ``surface:la``) and the device size from
+the library; deploys the occluder with the frame mechanics
+(:func:`twindesk.sim.mechanics.api.place`, ``full`` or ``fast``); measures it
+(:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the wall
+stiffness halved and doubled, the implant depth ±1 mm and the device axis tilted ±5° about
+two perpendicular axes (each rerun's change from the fast model's nominal run is applied to
+the reported value). It stores ``result:laao:<device>-<size>`` (the printed JSON),
+``result:laao-frame:<device>-<size>`` (the deployed frame, VTP lines) and
+``result:laao-pressure:<device>-<size>`` (the atrial wall with point data
+``contact_pressure_kpa``, VTP) and records a twin version of kind ``simulation``.
+
+The wall is an elastic foundation of 0.03 N/mm³: the thin-walled (Laplace) estimate
+k = E·h/R² with E ≈ 2 MPa, a wall of h ≈ 1.5 mm and R ≈ 10 mm
+(:func:`twindesk.sim.mechanics.params.foundation_stiffness_from_wall`); the appendage wall
+is thin (about 1 mm between the pectinate muscles, Ho SY et al., Circ Arrhythm
+Electrophysiol 2012;5:220-228) and its stiffness uncertain by a factor of about two,
+which is what the stiffness reruns cover.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twindesk.errors import InputError
+from twindesk.jobs import CancelToken, ProgressReporter
+from twindesk.sim.laao import metrics as lm
+from twindesk.sim.laao.placement import OccluderPlan, plan_from_analysis
+from twindesk.sim.mechanics.params import TissueModel, foundation_stiffness_from_wall
+
+LAA_TISSUE = TissueModel(foundation_stiffness_n_per_mm3=foundation_stiffness_from_wall(
+    2.0, 1.5, 10.0))
+STIFFNESS_FACTORS = (0.5, 2.0)
+DEPTH_OFFSETS_MM = (-1.0, 1.0)
+TILT_DEG = 5.0
+
+
+@dataclass(frozen=True)
+class PlaceLAAParams:
+    """One occluder size to deploy; ``depth_mm`` None = the family's default implant
+    depth; ``axis_lps`` None = along the ostium normal (into the appendage)."""
+
+    case_path: Path
+    device_id: str
+    size_mm: float
+    depth_mm: float | None = None
+    model: str = "full"
+    axis_lps: tuple[float, float, float] | None = None
+    with_uncertainty: bool = True
+    store: bool = True
+
+
+def artifact_keys(device_id: str, size_mm: float) -> dict[str, str]:
+    tag = f"{device_id}-{size_mm:g}"
+    return {"result": f"result:laao:{tag}", "frame": f"result:laao-frame:{tag}",
+            "pressure": f"result:laao-pressure:{tag}"}
+
+
+def tissue_surface(case):
+    """The left-atrium wall as a :class:`~twindesk.sim.mechanics.surface.TriangleSurface`."""
+    from twindesk.errors import CaseError
+    from twindesk.imaging import labels
+    from twindesk.sim.mechanics.surface import TriangleSurface
+
+    if labels.has(case, "la"):
+        from twindesk.geometry.surface import mask_surface
+        from twindesk.imaging.grid import Grid
+
+        poly = mask_surface(labels.load(case, "la"), Grid.of(case.image()))
+    elif case.artifact("surface:la") is not None:
+        from twindesk.geometry.surface import read_polydata
+
+        poly = read_polydata(case.artifact_path("surface:la"))
+    else:
+        raise CaseError(f"case {case.path} has no left atrium",
+                        "segment it or import a surface model first")
+    return TriangleSurface.from_polydata(poly)
+
+
+def deploy(device, tissue, plan: OccluderPlan, model: str, tissue_model=LAA_TISSUE,
+           progress=None, cancel=None):
+    from twindesk.sim.mechanics.api import place
+
+    return place(device, tissue, plan.placement, tissue_model=tissue_model, model=model,
+                 progress=progress, cancel=cancel)
+
+
+def perturbations(plan: OccluderPlan) -> list[tuple[float, float, np.ndarray | None, float]]:
+    """``(stiffness factor, depth offset mm, tilt axis, tilt deg)`` of the interval reruns."""
+    from twindesk.imaging.reslice import plane_frame
+
+    u, v, _ = plane_frame(plan.device_axis_lps)
+    out = [(f, 0.0, None, 0.0) for f in STIFFNESS_FACTORS]
+    out += [(1.0, d, None, 0.0) for d in DEPTH_OFFSETS_MM]
+    out += [(1.0, 0.0, a, s * TILT_DEG) for a in (u, v) for s in (-1.0, 1.0)]
+    return out
+
+
+def intervals(device, tissue, plan: OccluderPlan, nominal: dict[str, float],
+              progress=None, cancel=None) -> tuple[dict, int]:
+    """``{key: (low, high)}`` for every scalar in ``nominal`` (see the module docstring)."""
+    rep = ProgressReporter(progress, cancel=cancel)
+    runs = perturbations(plan)
+    rep(0.0, "uncertainty: fast nominal")
+    base = lm.scalars(lm.occluder_report(deploy(device, tissue, plan, "fast"), plan))
+    deltas: dict[str, list[float]] = {k: [] for k in nominal}
+    for i, (factor, dz, axis, tilt) in enumerate(runs):
+        rep((i + 1) / (len(runs) + 1), f"uncertainty run {i + 1}/{len(runs)}")
+        tm = replace(LAA_TISSUE, foundation_stiffness_n_per_mm3=factor
+                     * LAA_TISSUE.foundation_stiffness_n_per_mm3)
+        p = plan.moved(device, dz, axis, tilt)
+        vals = lm.scalars(lm.occluder_report(deploy(device, tissue, p, "fast", tm,
+                                                    cancel=cancel), plan))
+        for k in nominal:
+            if k in vals and k in base:
+                deltas[k].append(vals[k] - base[k])
+    out = {}
+    for k, v in nominal.items():
+        d = deltas.get(k) or [0.0]
+        out[k] = (v + min(0.0, min(d)), v + max(0.0, max(d)))
+    rep(1.0, "uncertainty done")
+    return out, len(runs) + 1
+
+
+UNITS = {"pct": "%", "deg": "deg", "mm2": "mm2", "_n": "N", "kpa": "kPa", "_mm": "mm"}
+
+
+def _unit(key: str) -> str:
+    for suffix, unit in UNITS.items():
+        if key.endswith(suffix):
+            return unit
+    return "1"
+
+
+def with_intervals(report: dict, bounds: dict | None) -> dict:
+    """The report with every scalar replaced by ``{"value", "low", "high", "unit"}``."""
+    out = dict(report)
+
+    def iv(key, value):
+        lo, hi = (bounds or {}).get(key, (value, value))
+        return {"value": float(value), "low": float(min(lo, value)),
+                "high": float(max(hi, value)), "unit": _unit(key.split(".")[-1])}
+
+    for key, value in lm.scalars(report).items():
+        if "." in key:
+            head, tail = key.split(".", 1)
+            out[head] = dict(out[head])
+            out[head][tail] = iv(key, value)
+        else:
+            out[key] = iv(key, value)
+    return out
+
+
+def flags(rep: dict, family_size) -> list[str]:
+    out = []
+    c = rep.get("compression_pct")
+    if c is not None:
+        lo, hi = family_size.compression_min_pct, family_size.compression_max_pct
+        if c["value"] < lo:
+            out.append(f"compression {c['value']:.0f} % at the landing zone is below the "
+                       f"{lo:g} % minimum: risk of embolisation / incomplete seal")
+        elif c["value"] > hi:
+            out.append(f"compression {c['value']:.0f} % at the landing zone exceeds the "
+                       f"{hi:g} % maximum: the device may not open fully")
+    gap = rep.get("sealing_gap_mm")
+    if gap is not None and gap["value"] > lm.INADEQUATE_SEAL_MM:
+        out.append(f"residual peri-device gap {gap['value']:.1f} mm > "
+                   f"{lm.INADEQUATE_SEAL_MM:g} mm: inadequate seal")
+    sh = rep.get("shoulder_protrusion_mm")
+    if sh is not None and sh["value"] > 0.0:
+        out.append(f"the shoulder protrudes {sh['value']:.1f} mm into the atrium (release "
+                   "criterion: plane of maximum diameter at or just distal to the ostium)")
+    return out
+
+
+def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
+        ) -> dict[str, Any]:
+    """Deploy one occluder size in the case's appendage (see the module docstring)."""
+    from twindesk.geometry.laa.job import stored_analysis
+    from twindesk.model.case import Case
+    from twindesk.model.devices import load_library
+    from twindesk.model.versions import record_version
+    from twindesk.sim.mechanics.api import pressure_map_polydata
+    from twindesk.sim.mechanics.library import device_from_library
+
+    if params.model not in ("full", "fast"):
+        raise InputError(f"--model: unknown model '{params.model}'", "use full or fast")
+    t0 = time.perf_counter()
+    rep = ProgressReporter(progress, cancel=cancel)
+    lib = load_library()
+    family = lib.family(params.device_id)
+    if family.kind != "laao":
+        raise InputError(f"--device: '{family.id}' is a {family.kind} device, not an LAA "
+                         "occluder", "choose an occluder family (twindesk devices)")
+    device = device_from_library(lib, family, params.size_mm)
+    size = family.size(params.size_mm)
+    depth = family.placement.default_depth_mm if params.depth_mm is None else params.depth_mm
+    with Case.open(params.case_path, write=params.store, require_write=params.store) as case:
+        analysis = stored_analysis(case)
+        plan = plan_from_analysis(analysis, device, family.id, depth, params.axis_lps)
+        rep(0.02, "atrial wall")
+        tissue = tissue_surface(case)
+        share = 0.55 if params.with_uncertainty else 0.95
+        df = deploy(device, tissue, plan, params.model, progress=rep.sub(0.05, share),
+                    cancel=cancel)
+        report = lm.occluder_report(df, plan)
+        bounds, runs = (intervals(device, tissue, plan, lm.scalars(report),
+                                  rep.sub(share, 0.97), cancel)
+                        if params.with_uncertainty else (None, 0))
+        out = with_intervals(report, bounds)
+        out.update({
+            "mode": "laa", "device_id": family.id, "size_mm": float(params.size_mm),
+            "device": {"diameter_mm": size.diameter_mm, "depth_mm": size.depth_mm,
+                       "compression_min_pct": size.compression_min_pct,
+                       "compression_max_pct": size.compression_max_pct},
+            "placement": {"implant_depth_mm": plan.implant_depth_mm,
+                          "axis_source": plan.axis_source,
+                          "device_axis_lps": list(plan.device_axis_lps),
+                          "ostium_center_lps_mm": list(plan.ostium_center_lps_mm),
+                          "landing_zone_depth_mm": plan.landing_depth_mm,
+                          "landing_center_lps_mm": list(plan.landing_center_lps_mm),
+                          "ostium_source": analysis["ostium"]["source"]},
+            "uncertainty": {"runs": runs, "method": (
+                "fast-model reruns: wall stiffness x0.5 and x2, implant depth -1/+1 mm, "
+                "device axis tilted -5/+5 deg about two axes; each rerun's change from the "
+                "fast nominal run is applied to the value") if runs else "none"}})
+        out["flags"] = flags(out, size)
+        if params.store:
+            keys = artifact_keys(family.id, params.size_mm)
+            frame_poly = df.to_polydata()
+            press_poly = pressure_map_polydata(df)
+            from twindesk.io.surface_file import write_vtp
+
+            case.put_artifact(keys["frame"], lambda p: write_vtp(frame_poly, p), ".vtp",
+                              "result", {"device_id": family.id, "size_mm": params.size_mm})
+            case.put_artifact(keys["pressure"], lambda p: write_vtp(press_poly, p), ".vtp",
+                              "result", {"device_id": family.id, "size_mm": params.size_mm,
+                                         "point_data": "contact_pressure_kpa"})
+            out["artifacts"] = keys
+            out["seconds"] = round(time.perf_counter() - t0, 2)
+            case.put_json(keys["result"], out, "result", {"model": params.model})
+            c = out["compression_pct"]
+            version = record_version(
+                case, "simulation", f"LAA occluder {family.id} {params.size_mm:g} mm "
+                f"({params.model}): compression {c['value']:.0f} %", {
+                    "device_id": family.id, "size_mm": params.size_mm,
+                    "depth_mm": depth, "model": params.model})
+            case.save("place-laa", {"device_id": family.id, "size_mm": params.size_mm,
+                                    "model": params.model, "version": version["id"]})
+            out["version"] = version["id"]
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    rep(1.0, "done")
+    return out

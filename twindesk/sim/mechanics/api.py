@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from twindesk.errors import InputError
+from twindesk.errors import InputError, SolverError
 from twindesk.io.atomic import atomic_write_bytes
 from twindesk.paths import user_cache_dir
 from twindesk.jobs.core import CancelToken, ProgressReporter
@@ -202,28 +202,53 @@ def uncertainty(device: Device, tissue, placement: Placement, *,
                 stiffness_factors: tuple[float, ...] = (0.5, 2.0),
                 depth_offsets_mm: tuple[float, ...] = (-2.0, 2.0),
                 points_lps_mm: dict[str, np.ndarray] | None = None,
+                evaluate=None, nominal: DeployedFrame | None = None,
                 progress=None, cancel: CancelToken | None = None) -> dict:
     """Intervals of every scalar of :func:`report` from fast-model reruns with the wall
     stiffness times each factor and the depth shifted by each offset (one at a time).
 
-    Returns ``{"nominal": {...}, "low": {...}, "high": {...}, "runs": n}``.
+    ``evaluate(df) -> {name: float}`` replaces the scalars of :func:`report` (callers with
+    their own measures of a deployment); ``nominal`` is an already computed fast-model
+    deployment at the unperturbed placement, reused instead of rerunning it.
+
+    Returns ``{"nominal": {...}, "low": {...}, "high": {...}, "runs": n, "failed_runs":
+    [...]}``: a perturbed run that does not converge is left out and listed (with its
+    perturbation and the solver's message), so ``runs`` counts the runs the interval is
+    made of.
     """
+    if evaluate is None:
+        def evaluate(df):
+            return scalar_metrics(report(df, points_lps_mm))
+    if nominal is not None and nominal.model != "fast":
+        raise InputError("uncertainty: the reused nominal deployment must be a fast-model one")
     rep = ProgressReporter(progress, cancel=cancel)
     cases = [(1.0, 0.0)] + [(f, 0.0) for f in stiffness_factors] + \
             [(1.0, d) for d in depth_offsets_mm]
-    values = []
+    values, failed = [], []
     for i, (factor, dz) in enumerate(cases):
         rep(i / len(cases), f"uncertainty run {i + 1}/{len(cases)}")
+        if i == 0 and nominal is not None:
+            values.append(evaluate(nominal))
+            continue
         tm = replace(tissue_model, foundation_stiffness_n_per_mm3=factor
                      * tissue_model.foundation_stiffness_n_per_mm3)
         pl = replace(placement, depth_mm=placement.depth_mm + dz)
-        df = place(device, tissue, pl, tissue_model=tm, model="fast", cancel=cancel)
-        values.append(scalar_metrics(report(df, points_lps_mm)))
+        try:
+            df = place(device, tissue, pl, tissue_model=tm, model="fast", cancel=cancel)
+        except SolverError as exc:
+            if i == 0:
+                raise
+            # a perturbed run that does not converge narrows the interval; say so
+            failed.append({"stiffness_factor": factor, "depth_offset_mm": dz,
+                           "error": exc.message})
+            continue
+        values.append(evaluate(df))
     keys = set(values[0]).intersection(*values[1:])
     low = {k: min(v[k] for v in values) for k in keys}
     high = {k: max(v[k] for v in values) for k in keys}
     rep(1.0, "uncertainty done")
-    return {"nominal": values[0], "low": low, "high": high, "runs": len(cases)}
+    return {"nominal": values[0], "low": low, "high": high, "runs": len(values),
+            "failed_runs": failed}
 
 
 @dataclass(frozen=True)

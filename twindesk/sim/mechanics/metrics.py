@@ -138,8 +138,9 @@ def _polygon_section(points_xy: np.ndarray, z: float, outer_mm: float,
                    float(perim))
 
 
-def section_at(df: DeployedFrame, z_mm: float) -> Section | None:
-    """Frame cross-section in the plane z = z_mm (None outside the frame)."""
+def section_points(df: DeployedFrame, z_mm: float) -> np.ndarray | None:
+    """Where the struts' centrelines cross the plane z = z_mm: (k, 2) frame x, y (None
+    when fewer than three cross, i.e. outside the frame)."""
     x = df.nodes_frame_mm
     za, zb = x[df.beams[:, 0], 2], x[df.beams[:, 1], 2]
     cross = (np.minimum(za, zb) <= z_mm) & (np.maximum(za, zb) > z_mm) & (za != zb)
@@ -147,7 +148,14 @@ def section_at(df: DeployedFrame, z_mm: float) -> Section | None:
         return None
     a, b = x[df.beams[cross, 0]], x[df.beams[cross, 1]]
     t = ((z_mm - a[:, 2]) / (b[:, 2] - a[:, 2]))[:, None]
-    pts = a[:, :2] + t * (b[:, :2] - a[:, :2])
+    return a[:, :2] + t * (b[:, :2] - a[:, :2])
+
+
+def section_at(df: DeployedFrame, z_mm: float) -> Section | None:
+    """Frame cross-section in the plane z = z_mm (None outside the frame)."""
+    pts = section_points(df, z_mm)
+    if pts is None:
+        return None
     return _polygon_section(pts, z_mm, 0.5 * df.thickness_mm)
 
 

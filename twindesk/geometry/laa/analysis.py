@@ -122,8 +122,7 @@ def _section_at_arc(region: AppendageRegion, shape: Shape, arc_mm: float):
 
 
 def _landing_zone(region, shape, plane, device_id, depth_mm, perturbed, half_voxel):
-    start_h = float(plane.height_mm(shape.axis.points_lps_mm[0])[0])
-    arc = depth_mm - max(start_h, 0.0)
+    arc = depth_mm
     if arc < 0 or arc > shape.axis.arc_length_mm[-1]:
         return None
     nom = _section_at_arc(region, shape, arc)

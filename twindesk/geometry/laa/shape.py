@@ -137,6 +137,25 @@ def bend(axis: VesselPath, normal, window_mm: float) -> tuple[float, float]:
     return total, where
 
 
+def through_ostium(main: VesselPath, plane: OstiumPlane, straight_mm: float = 5.0,
+                   step_mm: float = 1.0) -> VesselPath:
+    """The axis started at the ostium centre: the first ``straight_mm`` of the centerline
+    (where sections are cut by the ostium plane and their centroids wander) replaced by
+    the straight segment from the ostium centre; arc lengths from the ostium centre."""
+    from twindesk.imaging import tubemask
+
+    keep = main.arc_length_mm >= straight_mm
+    if keep.sum() < 2:
+        keep[:] = True
+    pts = np.vstack([plane.center[None], main.points_lps_mm[keep]])
+    pts = tubemask.resample_polyline(pts, step_mm)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    near = np.argmin(np.linalg.norm(pts[:, None] - main.points_lps_mm[None], axis=2), axis=1)
+    return VesselPath(pts, tubemask.tangents(pts), arc, main.radius_mm[near],
+                      main.diameter_area_mm[near], main.diameter_min_mm[near],
+                      main.diameter_max_mm[near])
+
+
 def _lobes(cl, main: VesselPath, min_lobe_mm: float) -> list[Lobe]:
     out = []
     for br in cl.branches:
@@ -158,7 +177,7 @@ def _lobes(cl, main: VesselPath, min_lobe_mm: float) -> list[Lobe]:
         t = main.tangent_lps[k]
         across = direction - (direction @ t) * t
         across /= max(np.linalg.norm(across), 1e-9)
-        s_j = float(br.junction_arc_length_mm or main.arc_length_mm[j])
+        s_j = float(main.arc_length_mm[j])
         out.append(Lobe(s_j, length, diam, tip, direction, across))
     return out
 
@@ -191,9 +210,8 @@ def analyse_shape(region: AppendageRegion, plane: OstiumPlane,
     cl = compute(mask, region.grid, plane.center, plane.normal,
                  CenterlineParams(step_mm=params.step_mm, min_branch_mm=params.min_lobe_mm,
                                   max_branches=params.max_lobes), cancel=cancel)
-    main = cl.main
-    start_h = float(plane.height_mm(main.points_lps_mm[0])[0])
-    depth = float(main.arc_length_mm[-1]) + max(start_h, 0.0)
+    main = through_ostium(cl.main, plane, step_mm=params.step_mm)
+    depth = float(main.arc_length_mm[-1])
     total, where = bend(main, plane.normal, params.distal_window_mm)
     from twindesk.geometry.sections import smooth_field
     from vtk.util import numpy_support as ns

@@ -5,10 +5,11 @@
 smoothed surface of ``labels:la``, or the imported ``surface:la``) and the device size from
 the library; deploys the occluder with the frame mechanics
 (:func:`twindesk.sim.mechanics.api.place`, ``full`` or ``fast``); measures it
-(:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the wall
-stiffness halved and doubled, the implant depth ±1 mm and the device axis tilted ±5° about
-two perpendicular axes (each rerun's change from the fast model's nominal run is applied to
-the reported value). It stores ``result:laao:<device>-<size>`` (the printed JSON),
+(:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the
+wall stiffness halved and doubled, the implant depth ±1 mm and the device axis tilted ±5°
+toward and away from the appendage's bend (each rerun's change from the fast model's
+nominal run is applied to the reported value; reruns that do not converge are listed). It
+stores ``result:laao:<device>-<size>`` (the printed JSON),
 ``result:laao-frame:<device>-<size>`` (the deployed frame, VTP lines) and
 ``result:laao-pressure:<device>-<size>`` (the atrial wall with point data
 ``contact_pressure_kpa``, VTP) and records a twin version of kind ``simulation``.
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from twindesk.errors import InputError
+from twindesk.errors import InputError, SolverError
 from twindesk.jobs import CancelToken, ProgressReporter
 from twindesk.sim.laao import metrics as lm
 from twindesk.sim.laao.placement import OccluderPlan, plan_from_analysis
@@ -94,31 +95,46 @@ def deploy(device, tissue, plan: OccluderPlan, model: str, tissue_model=LAA_TISS
 
 
 def perturbations(plan: OccluderPlan) -> list[tuple[float, float, np.ndarray | None, float]]:
-    """``(stiffness factor, depth offset mm, tilt axis, tilt deg)`` of the interval reruns."""
-    from twindesk.imaging.reslice import plane_frame
+    """``(stiffness factor, depth offset mm, tilt axis, tilt deg)`` of the interval reruns:
+    the device axis is tilted either way about the axis perpendicular to it and to the
+    appendage axis (toward and away from the appendage's bend)."""
+    a = np.asarray(plan.device_axis_lps)
+    k = np.cross(a, plan.appendage_axis_lps)
+    if np.linalg.norm(k) < 1e-3:
+        from twindesk.imaging.reslice import plane_frame
 
-    u, v, _ = plane_frame(plan.device_axis_lps)
+        k = plane_frame(a)[0]
     out = [(f, 0.0, None, 0.0) for f in STIFFNESS_FACTORS]
     out += [(1.0, d, None, 0.0) for d in DEPTH_OFFSETS_MM]
-    out += [(1.0, 0.0, a, s * TILT_DEG) for a in (u, v) for s in (-1.0, 1.0)]
+    out += [(1.0, 0.0, k, s * TILT_DEG) for s in (-1.0, 1.0)]
     return out
 
 
 def intervals(device, tissue, plan: OccluderPlan, nominal: dict[str, float],
-              progress=None, cancel=None) -> tuple[dict, int]:
-    """``{key: (low, high)}`` for every scalar in ``nominal`` (see the module docstring)."""
+              fast_nominal=None, progress=None, cancel=None) -> tuple[dict, dict]:
+    """``{key: (low, high)}`` for every scalar in ``nominal`` (see the module docstring)
+    and ``{"runs", "failed_runs"}``; ``fast_nominal`` is the nominal deployment when it
+    was made with the fast model (reused)."""
     rep = ProgressReporter(progress, cancel=cancel)
     runs = perturbations(plan)
     rep(0.0, "uncertainty: fast nominal")
-    base = lm.scalars(lm.occluder_report(deploy(device, tissue, plan, "fast"), plan))
+    base = (lm.scalars(lm.occluder_report(fast_nominal, plan)) if fast_nominal is not None
+            else lm.scalars(lm.occluder_report(deploy(device, tissue, plan, "fast"), plan)))
     deltas: dict[str, list[float]] = {k: [] for k in nominal}
+    failed = []
     for i, (factor, dz, axis, tilt) in enumerate(runs):
         rep((i + 1) / (len(runs) + 1), f"uncertainty run {i + 1}/{len(runs)}")
         tm = replace(LAA_TISSUE, foundation_stiffness_n_per_mm3=factor
                      * LAA_TISSUE.foundation_stiffness_n_per_mm3)
-        p = plan.moved(device, dz, axis, tilt)
-        vals = lm.scalars(lm.occluder_report(deploy(device, tissue, p, "fast", tm,
-                                                    cancel=cancel), plan))
+        try:
+            p = plan.moved(device, dz, axis, tilt)
+            vals = lm.scalars(lm.occluder_report(deploy(device, tissue, p, "fast", tm,
+                                                        cancel=cancel), plan))
+        except SolverError as exc:
+            # a perturbed run that does not converge narrows the interval; say so
+            failed.append({"stiffness_factor": factor, "depth_offset_mm": dz,
+                           "tilt_deg": tilt, "error": exc.message})
+            continue
         for k in nominal:
             if k in vals and k in base:
                 deltas[k].append(vals[k] - base[k])
@@ -127,7 +143,7 @@ def intervals(device, tissue, plan: OccluderPlan, nominal: dict[str, float],
         d = deltas.get(k) or [0.0]
         out[k] = (v + min(0.0, min(d)), v + max(0.0, max(d)))
     rep(1.0, "uncertainty done")
-    return out, len(runs) + 1
+    return out, {"runs": len(runs) - len(failed) + 1, "failed_runs": failed}
 
 
 UNITS = {"pct": "%", "deg": "deg", "mm2": "mm2", "_n": "N", "kpa": "kPa", "_mm": "mm"}
@@ -213,8 +229,9 @@ def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
                     cancel=cancel)
         report = lm.occluder_report(df, plan)
         bounds, runs = (intervals(device, tissue, plan, lm.scalars(report),
+                                  df if params.model == "fast" else None,
                                   rep.sub(share, 0.97), cancel)
-                        if params.with_uncertainty else (None, 0))
+                        if params.with_uncertainty else (None, {"runs": 0, "failed_runs": []}))
         out = with_intervals(report, bounds)
         out.update({
             "mode": "laa", "device_id": family.id, "size_mm": float(params.size_mm),
@@ -228,10 +245,11 @@ def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
                           "landing_zone_depth_mm": plan.landing_depth_mm,
                           "landing_center_lps_mm": list(plan.landing_center_lps_mm),
                           "ostium_source": analysis["ostium"]["source"]},
-            "uncertainty": {"runs": runs, "method": (
+            "uncertainty": {**runs, "method": (
                 "fast-model reruns: wall stiffness x0.5 and x2, implant depth -1/+1 mm, "
-                "device axis tilted -5/+5 deg about two axes; each rerun's change from the "
-                "fast nominal run is applied to the value") if runs else "none"}})
+                "device axis tilted -5/+5 deg toward the appendage's bend; each rerun's "
+                "change from the fast nominal run is applied to the value")
+                if runs["runs"] else "none"}})
         out["flags"] = flags(out, size)
         if params.store:
             keys = artifact_keys(family.id, params.size_mm)

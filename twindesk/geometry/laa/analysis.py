@@ -246,8 +246,9 @@ def analyse(atrium: np.ndarray, grid: Grid, params: LAAParams = LAAParams(),
 def _warnings(shape: Shape, data: dict, zones_requested: bool) -> list[str]:
     out = []
     max_d = data["ostium"]["max_diameter_mm"]["value"]
-    if shape.depth_mm < 10.0:
-        out.append(f"the appendage is only {shape.depth_mm:.1f} mm deep beyond its ostium: "
+    if shape.depth_perpendicular_mm < 10.0:
+        out.append(f"the appendage reaches only {shape.depth_perpendicular_mm:.1f} mm beyond "
+                   "its ostium plane: "
                    "the model may contain only the appendage's trunk (check the "
                    "segmentation); occluders need a deeper landing zone")
     if zones_requested and not data["landing_zones"]:

@@ -59,12 +59,6 @@ class PlaceLAAParams:
     store: bool = True
 
 
-def artifact_keys(device_id: str, size_mm: float) -> dict[str, str]:
-    tag = f"{device_id}-{size_mm:g}"
-    return {"result": f"result:laao:{tag}", "frame": f"result:laao-frame:{tag}",
-            "pressure": f"result:laao-pressure:{tag}"}
-
-
 def tissue_surface(case):
     """The left-atrium wall as a :class:`~twindesk.sim.mechanics.surface.TriangleSurface`."""
     from twindesk.errors import CaseError
@@ -197,14 +191,44 @@ def flags(rep: dict, family_size) -> list[str]:
     return out
 
 
+def _store(case, out: dict, df, depth_mm: float, model: str) -> None:
+    """Artefacts, index record and twin version of one placement (and the case saved)."""
+    from twindesk.io.artifacts import now_utc
+    from twindesk.io.surface_file import write_vtp
+    from twindesk.model.versions import record_version
+    from twindesk.sim.mechanics.api import pressure_map_polydata
+    from twindesk.sim.tavr.place_job import DOC_KEY, artifact_keys, key_of
+
+    dev_id, size_mm = out["device_id"], out["size_mm"]
+    keys = artifact_keys(dev_id, size_mm)
+    frame_poly, press_poly = df.to_polydata(), pressure_map_polydata(df)
+    case.put_artifact(keys["frame"], lambda p: write_vtp(frame_poly, p), ".vtp", "result",
+                      {"what": "deployed occluder (beam network, LPS mm)", "model": model})
+    case.put_artifact(keys["pressure_map"], lambda p: write_vtp(press_poly, p), ".vtp",
+                      "result", {"what": "contact pressure on the atrial wall (kPa)"})
+    out["artifacts"] = keys
+    case.put_json(keys["metrics"], out, "result", {"device": dev_id, "size_mm": size_mm})
+    c = out["compression_pct"]
+    version = record_version(
+        case, "simulation", f"placed LAA occluder {dev_id} {size_mm:g} mm ({model} model) "
+        f"at {depth_mm:g} mm: compression {c['value']:.0f} %", {
+            "command": "place --laa", "device": dev_id, "size_mm": size_mm,
+            "depth_mm": depth_mm, "model": model})
+    case.doc.setdefault(DOC_KEY, {})[key_of(dev_id, size_mm)] = {
+        "device": dev_id, "size_mm": size_mm, "model": model, "kind": "laao",
+        "depth_mm": depth_mm, "time_utc": now_utc(), "artifacts": keys,
+        "version": version["id"]}
+    case.save("place", {"device": dev_id, "size_mm": size_mm, "model": model, "laa": True,
+                        "depth_mm": depth_mm, "version": version["id"]})
+    out["version"] = version["id"]
+
+
 def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
         ) -> dict[str, Any]:
     """Deploy one occluder size in the case's appendage (see the module docstring)."""
     from twindesk.geometry.laa.job import stored_analysis
     from twindesk.model.case import Case
     from twindesk.model.devices import load_library
-    from twindesk.model.versions import record_version
-    from twindesk.sim.mechanics.api import pressure_map_polydata
     from twindesk.sim.mechanics.library import device_from_library
 
     if params.model not in ("full", "fast"):
@@ -235,10 +259,12 @@ def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
         out = with_intervals(report, bounds)
         out.update({
             "mode": "laa", "device_id": family.id, "size_mm": float(params.size_mm),
-            "device": {"diameter_mm": size.diameter_mm, "depth_mm": size.depth_mm,
+            "device": {"id": family.id, "name": family.name, "size_mm": float(params.size_mm),
+                       "diameter_mm": size.diameter_mm, "depth_mm": size.depth_mm,
                        "compression_min_pct": size.compression_min_pct,
                        "compression_max_pct": size.compression_max_pct},
             "placement": {"implant_depth_mm": plan.implant_depth_mm,
+                          "depth_mm": plan.implant_depth_mm,
                           "axis_source": plan.axis_source,
                           "device_axis_lps": list(plan.device_axis_lps),
                           "ostium_center_lps_mm": list(plan.ostium_center_lps_mm),
@@ -251,29 +277,9 @@ def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
                 "change from the fast nominal run is applied to the value")
                 if runs["runs"] else "none"}})
         out["flags"] = flags(out, size)
+        out["seconds"] = round(time.perf_counter() - t0, 2)
         if params.store:
-            keys = artifact_keys(family.id, params.size_mm)
-            frame_poly = df.to_polydata()
-            press_poly = pressure_map_polydata(df)
-            from twindesk.io.surface_file import write_vtp
-
-            case.put_artifact(keys["frame"], lambda p: write_vtp(frame_poly, p), ".vtp",
-                              "result", {"device_id": family.id, "size_mm": params.size_mm})
-            case.put_artifact(keys["pressure"], lambda p: write_vtp(press_poly, p), ".vtp",
-                              "result", {"device_id": family.id, "size_mm": params.size_mm,
-                                         "point_data": "contact_pressure_kpa"})
-            out["artifacts"] = keys
-            out["seconds"] = round(time.perf_counter() - t0, 2)
-            case.put_json(keys["result"], out, "result", {"model": params.model})
-            c = out["compression_pct"]
-            version = record_version(
-                case, "simulation", f"LAA occluder {family.id} {params.size_mm:g} mm "
-                f"({params.model}): compression {c['value']:.0f} %", {
-                    "device_id": family.id, "size_mm": params.size_mm,
-                    "depth_mm": depth, "model": params.model})
-            case.save("place-laa", {"device_id": family.id, "size_mm": params.size_mm,
-                                    "model": params.model, "version": version["id"]})
-            out["version"] = version["id"]
+            _store(case, out, df, depth, params.model)
     out["seconds"] = round(time.perf_counter() - t0, 2)
     rep(1.0, "done")
     return out

@@ -204,9 +204,9 @@ def analyse(atrium: np.ndarray, grid: Grid, params: LAAParams = LAAParams(),
         shape.depth_perpendicular_mm, [shape.depth_perpendicular_mm - s for s in shifts], half)
     data["depth_along_normal_mm"] = iv.combined(
         shape.depth_along_normal_mm, [shape.depth_along_normal_mm - s for s in shifts], half)
-    bends = [bend(shape.axis, p.normal, w)[0] for _, p in pert[2:]
-             for w in (0.8 * params.shape.distal_window_mm,
-                       1.2 * params.shape.distal_window_mm)]
+    bends = [bend(shape.axis, w, prox)[0]
+             for w in (0.8 * params.shape.distal_window_mm, 1.2 * params.shape.distal_window_mm)
+             for prox in (7.0, 13.0)]
     data["bend_deg"] = iv.combined(shape.bend_deg, bends, 0.0, "deg")
     data["bend_position_fraction"] = round(shape.bend_position_fraction, 3)
     data["axis"] = {"points_lps_mm": [_vec(p, 2) for p in shape.axis.points_lps_mm],

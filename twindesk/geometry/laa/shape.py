@@ -15,10 +15,11 @@ depth_along_normal_mm
     From the ostium centre along the ostium normal to the wall: the room straight ahead of
     a device delivered perpendicular to the ostium.
 bend_deg
-    Angle between the ostium normal (the direction the appendage leaves the atrium) and the
-    direction of its distal axis (the chord over the last ``distal_window_mm`` before the
-    apex, excluding the last 2 mm where the axis runs into the rounded tip);
-    ``bend_position_fraction`` is where along the axis half of that turn is reached.
+    Angle between the direction the appendage leaves the atrium (the axis chord over its
+    first 10 mm, or third) and the direction of its distal axis (the chord over the last
+    ``distal_window_mm`` before the apex, excluding the last 2 mm where the axis runs into
+    the rounded tip); ``bend_position_fraction`` is where along the axis half of that turn
+    is reached.
 lobes
     The dominant lobe, then each secondary lobe with its distance from the ostium along
     the axis, its length beyond the dominant lobe's wall and its diameter.
@@ -52,7 +53,7 @@ from twindesk.imaging.grid import sample
 MORPHOLOGY_RULE = (
     "Di Biase L et al., J Am Coll Cardiol 2012;60:531-538 classes, quantified: cauliflower "
     "when the axis depth is shorter than the maximum ostium diameter (no dominant lobe); "
-    "chicken-wing when the dominant lobe bends by >= 90 degrees (ostium normal vs distal "
+    "chicken-wing when the dominant lobe bends by >= 90 degrees (proximal vs distal "
     "axis) with half the turn in its proximal two thirds; cactus when secondary lobes leave "
     "the dominant lobe on opposite sides (directions across the axis > 120 degrees apart); "
     "windsock otherwise.")
@@ -65,7 +66,7 @@ class ShapeParams:
     step_mm: float = 1.0
     min_lobe_mm: float = 5.0
     max_lobes: int = 6
-    distal_window_mm: float = 10.0
+    distal_window_mm: float = 6.0
 
 
 @dataclass
@@ -116,8 +117,10 @@ def _angle_deg(a, b) -> float:
     return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
 
 
-def bend(axis: VesselPath, normal, window_mm: float) -> tuple[float, float]:
-    """Bend angle (deg) and where half of it is reached (fraction of the axis length)."""
+def bend(axis: VesselPath, window_mm: float, proximal_mm: float = 10.0
+         ) -> tuple[float, float]:
+    """Bend angle (deg) of the axis and where half of it is reached (fraction of the axis
+    length); see the module docstring."""
     s, p = axis.arc_length_mm, axis.points_lps_mm
     length = float(s[-1])
 
@@ -126,10 +129,11 @@ def bend(axis: VesselPath, normal, window_mm: float) -> tuple[float, float]:
 
     end = max(length - 2.0, 0.5 * length)
     start = max(0.0, end - window_mm)
-    total = _angle_deg(normal, at(end) - at(start))
-    # half the turn is reached where the axis (chords over 8 mm) last leaves the half-angle
+    prox = at(min(proximal_mm, length / 3.0)) - at(0.0)
+    total = _angle_deg(prox, at(end) - at(start))
+    # half the turn is reached where the axis (chords over 8 mm) last stays below it
     xs = np.arange(4.0, max(end - 4.0, 4.0) + 1e-9, 1.0)
-    turned = np.array([_angle_deg(normal, at(x + 4.0) - at(x - 4.0)) >= 0.5 * total
+    turned = np.array([_angle_deg(prox, at(x + 4.0) - at(x - 4.0)) >= 0.5 * total
                        for x in xs])
     below = np.flatnonzero(~turned)
     where = float(xs[below[-1] + 1] if below.size and below[-1] + 1 < len(xs)
@@ -151,6 +155,39 @@ def through_ostium(main: VesselPath, plane: OstiumPlane, straight_mm: float = 5.
     pts = tubemask.resample_polyline(pts, step_mm)
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
     near = np.argmin(np.linalg.norm(pts[:, None] - main.points_lps_mm[None], axis=2), axis=1)
+    return VesselPath(pts, tubemask.tangents(pts), arc, main.radius_mm[near],
+                      main.diameter_area_mm[near], main.diameter_min_mm[near],
+                      main.diameter_max_mm[near])
+
+
+def straight_tip(main: VesselPath, region: AppendageRegion, step_mm: float = 1.0
+                 ) -> VesselPath:
+    """The axis with its last stretch (1.5 tip radii before the apex, where sections are
+    cut by the rounded tip and the path drifts toward the farthest rim voxel) replaced by
+    the straight continuation of the axis before it, up to the wall."""
+    from twindesk.imaging import tubemask
+
+    s, p = main.arc_length_mm, main.points_lps_mm
+    length = float(s[-1])
+    r_tip = float(np.clip(np.median(main.radius_mm[len(s) * 3 // 4:]), 1.0, 0.3 * length))
+    cut = length - 1.5 * r_tip
+    if cut < 8.0:
+        return main
+
+    def at(x):
+        return np.array([np.interp(x, s, p[:, k]) for k in range(3)])
+
+    a, b = at(cut - 6.0), at(cut)
+    d = (b - a) / max(np.linalg.norm(b - a), 1e-9)
+    t = np.arange(0.0, 4.0 * r_tip + 10.0, 0.25)
+    ray = b[None] + t[:, None] * d[None]
+    vals = sample(region.field, region.grid.lps_to_zyx(ray))
+    out = np.flatnonzero(vals < 0.5)
+    end = ray[out[0] - 1] if out.size and out[0] > 0 else ray[-1]
+    pts = np.vstack([p[s < cut], b[None], end[None]])
+    pts = tubemask.resample_polyline(pts, step_mm)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    near = np.argmin(np.linalg.norm(pts[:, None] - p[None], axis=2), axis=1)
     return VesselPath(pts, tubemask.tangents(pts), arc, main.radius_mm[near],
                       main.diameter_area_mm[near], main.diameter_min_mm[near],
                       main.diameter_max_mm[near])
@@ -210,9 +247,10 @@ def analyse_shape(region: AppendageRegion, plane: OstiumPlane,
     cl = compute(mask, region.grid, plane.center, plane.normal,
                  CenterlineParams(step_mm=params.step_mm, min_branch_mm=params.min_lobe_mm,
                                   max_branches=params.max_lobes), cancel=cancel)
-    main = through_ostium(cl.main, plane, step_mm=params.step_mm)
+    main = straight_tip(through_ostium(cl.main, plane, step_mm=params.step_mm), region,
+                        params.step_mm)
     depth = float(main.arc_length_mm[-1])
-    total, where = bend(main, plane.normal, params.distal_window_mm)
+    total, where = bend(main, params.distal_window_mm)
     from twindesk.geometry.sections import smooth_field
     from vtk.util import numpy_support as ns
 

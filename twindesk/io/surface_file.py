@@ -3,8 +3,8 @@
 Surface models made elsewhere rarely say their frame: tools that read NIfTI images work in
 RAS, DICOM tools in LPS, and some write metres. :func:`to_lps_mm` is the one place where a
 surface's points are brought into twindesk's frame (LPS millimetres): ``frame="ras"``
-negates x and y (and flips the triangles so outward normals stay outward), ``units``
-scales to millimetres.
+negates x and y (a half turn about z: triangles keep facing outward), ``units`` scales to
+millimetres.
 """
 
 from __future__ import annotations
@@ -67,12 +67,8 @@ def to_lps_mm(poly, frame: str = "lps", units: str = "mm"):
         pts[:, :2] *= -1.0
     if not np.all(np.isfinite(pts)):
         raise InputError("the surface has non-finite point coordinates", "repair the file")
+    # RAS -> LPS negates two axes: a half turn about z, so triangles keep their facing
     out.GetPoints().SetData(ns.numpy_to_vtk(pts, deep=True))
-    if frame == "ras":      # a reflection: keep triangles facing outward
-        rev = vtk.vtkReverseSense()
-        rev.SetInputData(out)
-        rev.Update()
-        out.DeepCopy(rev.GetOutput())
     return out
 
 

@@ -1,8 +1,8 @@
 """Occluder deployment on a case: ``twindesk place --laa`` and the LAAO panel.
 
 ``run(PlaceLAAParams, progress, cancel)`` reads the stored LAA analysis
-(``result:laa:analysis``, :mod:`twindesk.geometry.laa.job`), the left-atrium surface (the
-smoothed surface of ``labels:la``, or the imported ``surface:la``) and the device size from
+(``result:laa:analysis``, :mod:`twindesk.geometry.laa.job`), the left-atrium wall (of
+``labels:la`` smoothed, :func:`wall_from_mask`, or the imported ``surface:la``) and the device size from
 the library; deploys the occluder with the frame mechanics
 (:func:`twindesk.sim.mechanics.api.place`, ``full`` or ``fast``); measures it
 (:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the
@@ -59,25 +59,40 @@ class PlaceLAAParams:
     store: bool = True
 
 
+def wall_from_mask(mask: np.ndarray, grid, sigma_mm: float = 1.0):
+    """The atrial wall of a mask for contact: the 0.5 iso-surface of the mask smoothed with
+    a Gaussian of ``sigma_mm`` (LPS mm). Penalty contact needs a wall without the voxel
+    staircase (the display surface's windowed-sinc smoothing leaves ripples the occluder's
+    struts catch on); the smoothing moves a wall of radius R by about sigma²/(2R), under
+    0.1 mm here."""
+    from scipy import ndimage as ndi
+
+    from twindesk.geometry.surface import iso_surface, padded_crop
+    from twindesk.sim.mechanics.surface import TriangleSurface
+
+    sub, g = padded_crop(mask, grid, int(np.ceil(3 * sigma_mm / min(grid.spacing_mm))) + 2)
+    field = ndi.gaussian_filter(sub.astype(np.float32),
+                                sigma_mm / np.asarray(g.spacing_zyx, float))
+    return TriangleSurface.from_polydata(iso_surface(field, g, 0.5))
+
+
 def tissue_surface(case):
-    """The left-atrium wall as a :class:`~twindesk.sim.mechanics.surface.TriangleSurface`."""
+    """The left-atrium wall as a :class:`~twindesk.sim.mechanics.surface.TriangleSurface`:
+    from ``labels:la`` (:func:`wall_from_mask`) or the imported ``surface:la`` as it is."""
     from twindesk.errors import CaseError
     from twindesk.imaging import labels
     from twindesk.sim.mechanics.surface import TriangleSurface
 
     if labels.has(case, "la"):
-        from twindesk.geometry.surface import mask_surface
         from twindesk.imaging.grid import Grid
 
-        poly = mask_surface(labels.load(case, "la"), Grid.of(case.image()))
-    elif case.artifact("surface:la") is not None:
+        return wall_from_mask(labels.load(case, "la"), Grid.of(case.image()))
+    if case.artifact("surface:la") is not None:
         from twindesk.geometry.surface import read_polydata
 
-        poly = read_polydata(case.artifact_path("surface:la"))
-    else:
-        raise CaseError(f"case {case.path} has no left atrium",
-                        "segment it or import a surface model first")
-    return TriangleSurface.from_polydata(poly)
+        return TriangleSurface.from_polydata(read_polydata(case.artifact_path("surface:la")))
+    raise CaseError(f"case {case.path} has no left atrium",
+                    "segment it or import a surface model first")
 
 
 def deploy(device, tissue, plan: OccluderPlan, model: str, tissue_model=LAA_TISSUE,

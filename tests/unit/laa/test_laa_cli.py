@@ -47,11 +47,14 @@ def test_laa_json_user_plane_undo_and_auto(run_cli, la_case, synth):
     assert r2.code == 0, r2.err
     assert r2.json["ostium"]["source"] == "user"
     assert r2.json["depth_mm"]["value"] == pytest.approx(d["depth_mm"]["value"] - 3, abs=0.6)
-    # the next run keeps the hand-set plane (and changes nothing: no new undo step)
+    # the next run keeps the hand-set plane
     assert run_cli("laa", la_case, "--json").json["ostium"]["source"] == "user"
-    assert run_cli("undo", la_case).code == 0          # undoes the hand-set plane
+    assert run_cli("undo", la_case).code == 0          # the re-run
+    assert run_cli("undo", la_case).code == 0          # the hand-set plane
     with Case.open(la_case, write=False) as case:
         assert case.doc["landmarks"]["laa"]["ostium_source"] == "auto"
+        # plane and analysis went back together
+        assert case.read_json("result:laa:analysis")["ostium"]["source"] == "auto"
     assert run_cli("redo", la_case).code == 0
     r3 = run_cli("laa", la_case, "--auto-ostium", "--json")
     assert r3.json["ostium"]["source"] == "auto"

@@ -7,9 +7,10 @@ import-surface``), voxelised at :data:`SURFACE_VOXEL_MM` — analyses its append
 
 * ``case.doc["landmarks"]["laa"]``: the ostium plane (``ostium_center_lps_mm``,
   ``ostium_normal_lps``, ``ostium_source`` ``auto``/``user``) and the optional appendage
-  hint point ``laa_point_lps_mm``, written as one undoable command; a ``user`` plane is
-  kept by later runs until ``auto_ostium`` asks for the automatic one again;
-* the artefact ``result:laa:analysis`` (the JSON ``twindesk laa`` prints);
+  hint point ``laa_point_lps_mm``; a ``user`` plane is kept by later runs until
+  ``auto_ostium`` asks for the automatic one again;
+* the artefact ``result:laa:analysis`` (the JSON ``twindesk laa`` prints), written with
+  the landmarks as one undoable command (:func:`store_analysis`);
 * a twin version of kind ``measurement``.
 """
 
@@ -110,45 +111,72 @@ def _plane_from(params: LAAJobParams, stored: dict):
     return None
 
 
+@dataclass(frozen=True)
+class AnalyseInput:
+    """A picklable analysis request (the desktop window runs it in a child process)."""
+
+    atrium: Atrium
+    user_plane: object | None = None          # OstiumPlane
+    hint_lps_mm: tuple[float, float, float] | None = None
+    landing_zones: tuple[tuple[str, float], ...] = ()
+
+
+def analyse_job(params: AnalyseInput, progress=None, cancel: CancelToken | None = None
+                ) -> dict[str, Any]:
+    """Analyse an atrium (no case I/O); returns the JSON-ready result."""
+    from twindesk.geometry.laa.analysis import LAAParams, analyse
+    from twindesk.geometry.laa.region import RegionParams
+
+    a = params.atrium
+    lp = LAAParams(region=RegionParams(hint_lps_mm=params.hint_lps_mm),
+                   user_plane=params.user_plane, landing_zones=params.landing_zones)
+    data = dict(analyse(a.mask, a.grid, lp, a.open_mask, progress, cancel).data)
+    data["input"] = {"atrium": a.source, "voxel_mm": a.voxel_mm}
+    return data
+
+
+def store_analysis(case, data: dict[str, Any], hint=None) -> dict[str, Any]:
+    """Put the ostium plane and the result into the case as one undoable command (undo
+    brings back the previous plane and analysis together) and record a twin version; the
+    caller saves. Returns the version record."""
+    from twindesk.model import commands
+    from twindesk.model.versions import record_version
+
+    o = data["ostium"]
+    landmarks = {"ostium_center_lps_mm": o["center_lps_mm"],
+                 "ostium_normal_lps": o["normal_lps"], "ostium_source": o["source"]}
+    if hint:
+        landmarks["laa_point_lps_mm"] = [float(v) for v in hint]
+    label = ("LAA ostium plane set by hand" if o["source"] == "user"
+             else "LAA analysis (automatic ostium plane)")
+    with commands.recording(case, label,
+                            [LANDMARK_PATH, commands.pointer("artifacts", RESULT_KEY)]):
+        commands.set_value(case.doc, LANDMARK_PATH, landmarks)
+        case.put_json(RESULT_KEY, data, "result", {"ostium_source": o["source"]})
+    summary = (f"LAA ostium {o['max_diameter_mm']['value']:.1f} x "
+               f"{o['min_diameter_mm']['value']:.1f} mm ({o['source']} plane), depth "
+               f"{data['depth_mm']['value']:.1f} mm, {data['morphology']}")
+    return record_version(case, "measurement", summary, {"ostium_source": o["source"]})
+
+
 def run(params: LAAJobParams, progress=None, cancel: CancelToken | None = None
         ) -> dict[str, Any]:
     """Analyse the case's appendage; store the plane and the result when ``store``."""
-    from twindesk.geometry.laa.analysis import LAAParams, analyse
-    from twindesk.geometry.laa.region import RegionParams
-    from twindesk.model import commands
     from twindesk.model.case import Case
-    from twindesk.model.versions import record_version
 
     rep = ProgressReporter(progress, cancel=cancel)
     with Case.open(params.case_path, write=params.store, require_write=params.store) as case:
         stored = dict((case.doc.get("landmarks") or {}).get("laa") or {})
         rep(0.0, "reading the left atrium")
-        atrium = atrium_of(case)
         hint = params.laa_point_lps_mm or stored.get("laa_point_lps_mm")
-        lp = LAAParams(region=RegionParams(hint_lps_mm=tuple(hint) if hint else None),
-                       user_plane=_plane_from(params, stored),
-                       landing_zones=landing_zone_depths())
-        res = analyse(atrium.mask, atrium.grid, lp, atrium.open_mask, rep.sub(0.05, 0.95),
-                      cancel)
-        data = dict(res.data)
-        data["input"] = {"atrium": atrium.source, "voxel_mm": atrium.voxel_mm}
+        job = AnalyseInput(atrium_of(case), _plane_from(params, stored),
+                           tuple(float(v) for v in hint) if hint else None,
+                           landing_zone_depths())
+        data = analyse_job(job, rep.sub(0.05, 0.95), cancel)
         if params.store:
-            landmarks = {"ostium_center_lps_mm": data["ostium"]["center_lps_mm"],
-                         "ostium_normal_lps": data["ostium"]["normal_lps"],
-                         "ostium_source": data["ostium"]["source"]}
-            if hint:
-                landmarks["laa_point_lps_mm"] = [float(v) for v in hint]
-            commands.apply(case, "LAA ostium plane", {LANDMARK_PATH: landmarks})
-            case.put_json(RESULT_KEY, data, "result", {"ostium_source": landmarks[
-                "ostium_source"]})
-            o = data["ostium"]
-            summary = (f"LAA ostium {o['max_diameter_mm']['value']:.1f} x "
-                       f"{o['min_diameter_mm']['value']:.1f} mm "
-                       f"({o['source']} plane), depth {data['depth_mm']['value']:.1f} mm, "
-                       f"{data['morphology']}")
-            version = record_version(case, "measurement", summary,
-                                     {"ostium_source": o["source"]})
-            case.save("laa", {"ostium_source": o["source"], "version": version["id"]})
+            version = store_analysis(case, data, hint)
+            case.save("laa", {"ostium_source": data["ostium"]["source"],
+                              "version": version["id"]})
             data["artifacts"] = [RESULT_KEY]
             data["version"] = version["id"]
     rep(1.0, "done")

@@ -25,7 +25,7 @@ which is what the stiffness reruns cover.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -206,19 +206,23 @@ def flags(rep: dict, family_size) -> list[str]:
     return out
 
 
-def _store(case, out: dict, df, depth_mm: float, model: str) -> None:
-    """Artefacts, index record and twin version of one placement (and the case saved)."""
+def store(case, out: dict, df) -> dict:
+    """Artefacts, index record and twin version of one placement; the caller saves.
+    Returns the version record."""
     from twindesk.io.artifacts import now_utc
     from twindesk.io.surface_file import write_vtp
     from twindesk.model.versions import record_version
     from twindesk.sim.mechanics.api import pressure_map_polydata
     from twindesk.sim.tavr.place_job import DOC_KEY, artifact_keys, key_of
 
-    dev_id, size_mm = out["device_id"], out["size_mm"]
+    dev_id, size_mm, model = out["device_id"], out["size_mm"], out["model"]
+    depth_mm = out["placement"]["implant_depth_mm"]
     keys = artifact_keys(dev_id, size_mm)
     frame_poly, press_poly = df.to_polydata(), pressure_map_polydata(df)
+    frame_poly.point_data["compression_pct"] = lm.node_compression_pct(df)
     case.put_artifact(keys["frame"], lambda p: write_vtp(frame_poly, p), ".vtp", "result",
-                      {"what": "deployed occluder (beam network, LPS mm)", "model": model})
+                      {"what": "deployed occluder (beam network, LPS mm; point data "
+                               "compression_pct)", "model": model})
     case.put_artifact(keys["pressure_map"], lambda p: write_vtp(press_poly, p), ".vtp",
                       "result", {"what": "contact pressure on the atrial wall (kPa)"})
     out["artifacts"] = keys
@@ -233,68 +237,95 @@ def _store(case, out: dict, df, depth_mm: float, model: str) -> None:
         "device": dev_id, "size_mm": size_mm, "model": model, "kind": "laao",
         "depth_mm": depth_mm, "time_utc": now_utc(), "artifacts": keys,
         "version": version["id"]}
-    case.save("place", {"device": dev_id, "size_mm": size_mm, "model": model, "laa": True,
-                        "depth_mm": depth_mm, "version": version["id"]})
     out["version"] = version["id"]
+    return version
+
+
+@dataclass(frozen=True)
+class DeployInput:
+    """A picklable deployment (no case I/O): the request, the stored analysis and the
+    atrial wall (LPS mm). The desktop window runs :func:`deploy_job` in a child process."""
+
+    request: PlaceLAAParams
+    analysis: dict = field(compare=False)
+    wall_points_lps_mm: np.ndarray = field(compare=False)
+    wall_faces: np.ndarray = field(compare=False)
+
+
+def deploy_job(params: DeployInput, progress=None, cancel: CancelToken | None = None):
+    """Deploy and measure one occluder size; returns ``(result dict, DeployedFrame)``."""
+    from twindesk.model.devices import load_library
+    from twindesk.sim.mechanics.library import device_from_library
+    from twindesk.sim.mechanics.surface import TriangleSurface
+
+    req = params.request
+    if req.model not in ("full", "fast"):
+        raise InputError(f"--model: unknown model '{req.model}'", "use full or fast")
+    t0 = time.perf_counter()
+    rep = ProgressReporter(progress, cancel=cancel)
+    lib = load_library()
+    family = lib.family(req.device_id)
+    if family.kind != "laao":
+        raise InputError(f"--device: '{family.id}' is a {family.kind} device, not an LAA "
+                         "occluder", "choose an occluder family (twindesk devices)")
+    device = device_from_library(lib, family, req.size_mm)
+    size = family.size(req.size_mm)
+    depth = family.placement.default_depth_mm if req.depth_mm is None else req.depth_mm
+    plan = plan_from_analysis(params.analysis, device, family.id, depth, req.axis_lps)
+    tissue = TriangleSurface(params.wall_points_lps_mm, params.wall_faces)
+    share = 0.55 if req.with_uncertainty else 0.95
+    df = deploy(device, tissue, plan, req.model, progress=rep.sub(0.02, share), cancel=cancel)
+    report = lm.occluder_report(df, plan)
+    bounds, runs = (intervals(device, tissue, plan, lm.scalars(report),
+                              df if req.model == "fast" else None, rep.sub(share, 0.98),
+                              cancel)
+                    if req.with_uncertainty else (None, {"runs": 0, "failed_runs": []}))
+    out = with_intervals(report, bounds)
+    out.update({
+        "mode": "laa", "device_id": family.id, "size_mm": float(req.size_mm),
+        "device": {"id": family.id, "name": family.name, "size_mm": float(req.size_mm),
+                   "diameter_mm": size.diameter_mm, "depth_mm": size.depth_mm,
+                   "compression_min_pct": size.compression_min_pct,
+                   "compression_max_pct": size.compression_max_pct},
+        "placement": {"implant_depth_mm": plan.implant_depth_mm,
+                      "depth_mm": plan.implant_depth_mm, "axis_source": plan.axis_source,
+                      "device_axis_lps": list(plan.device_axis_lps),
+                      "ostium_center_lps_mm": list(plan.ostium_center_lps_mm),
+                      "landing_zone_depth_mm": plan.landing_depth_mm,
+                      "landing_center_lps_mm": list(plan.landing_center_lps_mm),
+                      "ostium_source": params.analysis["ostium"]["source"]},
+        "uncertainty": {**runs, "method": (
+            "fast-model reruns: wall stiffness x0.5 and x2, implant depth -1/+1 mm, device "
+            "axis tilted -5/+5 deg toward the appendage's bend; each rerun's change from "
+            "the fast nominal run is applied to the value") if runs["runs"] else "none"}})
+    out["flags"] = flags(out, size)
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    rep(1.0, "deployed")
+    return out, df
+
+
+def deploy_input(case, request: PlaceLAAParams) -> DeployInput:
+    """The deployment input of an open case (its stored analysis and atrial wall)."""
+    from twindesk.geometry.laa.job import stored_analysis
+
+    wall = tissue_surface(case)
+    return DeployInput(request, stored_analysis(case), wall.points, wall.faces)
 
 
 def run(params: PlaceLAAParams, progress=None, cancel: CancelToken | None = None
         ) -> dict[str, Any]:
     """Deploy one occluder size in the case's appendage (see the module docstring)."""
-    from twindesk.geometry.laa.job import stored_analysis
     from twindesk.model.case import Case
-    from twindesk.model.devices import load_library
-    from twindesk.sim.mechanics.library import device_from_library
 
-    if params.model not in ("full", "fast"):
-        raise InputError(f"--model: unknown model '{params.model}'", "use full or fast")
-    t0 = time.perf_counter()
     rep = ProgressReporter(progress, cancel=cancel)
-    lib = load_library()
-    family = lib.family(params.device_id)
-    if family.kind != "laao":
-        raise InputError(f"--device: '{family.id}' is a {family.kind} device, not an LAA "
-                         "occluder", "choose an occluder family (twindesk devices)")
-    device = device_from_library(lib, family, params.size_mm)
-    size = family.size(params.size_mm)
-    depth = family.placement.default_depth_mm if params.depth_mm is None else params.depth_mm
     with Case.open(params.case_path, write=params.store, require_write=params.store) as case:
-        analysis = stored_analysis(case)
-        plan = plan_from_analysis(analysis, device, family.id, depth, params.axis_lps)
-        rep(0.02, "atrial wall")
-        tissue = tissue_surface(case)
-        share = 0.55 if params.with_uncertainty else 0.95
-        df = deploy(device, tissue, plan, params.model, progress=rep.sub(0.05, share),
-                    cancel=cancel)
-        report = lm.occluder_report(df, plan)
-        bounds, runs = (intervals(device, tissue, plan, lm.scalars(report),
-                                  df if params.model == "fast" else None,
-                                  rep.sub(share, 0.97), cancel)
-                        if params.with_uncertainty else (None, {"runs": 0, "failed_runs": []}))
-        out = with_intervals(report, bounds)
-        out.update({
-            "mode": "laa", "device_id": family.id, "size_mm": float(params.size_mm),
-            "device": {"id": family.id, "name": family.name, "size_mm": float(params.size_mm),
-                       "diameter_mm": size.diameter_mm, "depth_mm": size.depth_mm,
-                       "compression_min_pct": size.compression_min_pct,
-                       "compression_max_pct": size.compression_max_pct},
-            "placement": {"implant_depth_mm": plan.implant_depth_mm,
-                          "depth_mm": plan.implant_depth_mm,
-                          "axis_source": plan.axis_source,
-                          "device_axis_lps": list(plan.device_axis_lps),
-                          "ostium_center_lps_mm": list(plan.ostium_center_lps_mm),
-                          "landing_zone_depth_mm": plan.landing_depth_mm,
-                          "landing_center_lps_mm": list(plan.landing_center_lps_mm),
-                          "ostium_source": analysis["ostium"]["source"]},
-            "uncertainty": {**runs, "method": (
-                "fast-model reruns: wall stiffness x0.5 and x2, implant depth -1/+1 mm, "
-                "device axis tilted -5/+5 deg toward the appendage's bend; each rerun's "
-                "change from the fast nominal run is applied to the value")
-                if runs["runs"] else "none"}})
-        out["flags"] = flags(out, size)
-        out["seconds"] = round(time.perf_counter() - t0, 2)
+        rep(0.0, "atrial wall")
+        out, df = deploy_job(deploy_input(case, params), rep.sub(0.03, 0.97), cancel)
         if params.store:
-            _store(case, out, df, depth, params.model)
-    out["seconds"] = round(time.perf_counter() - t0, 2)
+            version = store(case, out, df)
+            case.save("place", {"device": out["device_id"], "size_mm": out["size_mm"],
+                                "model": out["model"], "laa": True,
+                                "depth_mm": out["placement"]["implant_depth_mm"],
+                                "version": version["id"]})
     rep(1.0, "done")
     return out

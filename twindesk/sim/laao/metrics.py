@@ -100,6 +100,24 @@ def occluder_report(df: DeployedFrame, plan: OccluderPlan) -> dict:
     }
 
 
+def node_compression_pct(df: DeployedFrame) -> np.ndarray:
+    """Local compression of the device at every node: ``(1 - r / r_nominal) * 100`` with r
+    the node's distance from the device axis and r_nominal the heat-set radius at the
+    same relative height (for colouring the deployed device)."""
+    from twindesk.sim.mechanics.frame import nominal_profile
+
+    x = df.nodes_frame_mm
+    c = np.array([x[df.ring(k)].mean(axis=0) for k in range(df.levels)])
+    z = x[:, 2]
+    cx = np.interp(z, c[:, 2], c[:, 0])
+    cy = np.interp(z, c[:, 2], c[:, 1])
+    r = np.hypot(x[:, 0] - cx, x[:, 1] - cy)
+    prof = nominal_profile(df.device)
+    span = max(float(z.max() - z.min()), 1e-9)
+    r_nom = prof.radius((z - z.min()) / span * prof.height_mm)
+    return 100.0 * (1.0 - r / np.maximum(r_nom, 1e-6))
+
+
 def scalars(rep: dict) -> dict[str, float]:
     """The report's numeric leaves that get intervals (``a.b`` keys)."""
     keys = ("compression_pct", "compression_at_shoulder_pct", "sealing_gap_mm",

@@ -1,12 +1,12 @@
 """Synthetic left atria with an appendage of known shape, for the LAA analysis tests.
 
 The atrium is an ellipsoid body (LPS mm, centre at the origin); the appendage leaves it
-along ``APPENDAGE_DIR`` (left, anterior, superior) as an elliptic tube of semi-axes
-``a`` (along ``MAJOR``) and ``b`` starting at the body centre, whose axis is a polyline
-(straight, or bent along a circular arc), with a rounded (half-ellipsoid) tip; optional side lobes are round
-tubes. Two pulmonary veins leave posteriorly and run to the array border (open ends).
-Everything is rasterised exactly (voxel centres inside), so the truth is analytic: the
-ostium is the tube's cross-section (2a x 2b) where it leaves the body.
+along ``APPENDAGE_DIR`` (left, anterior, superior) as an elliptic tube of semi-axes ``a``
+(along ``MAJOR``) and ``b`` starting at the body centre, whose axis is a polyline
+(straight, or bent along a circular arc), with a rounded (half-ellipsoid) tip; optional
+side lobes are round tubes. Two pulmonary veins leave posteriorly and run to the array
+border (open ends). Everything is rasterised exactly (voxel centres inside), so the truth
+is analytic: the ostium is the tube's cross-section (2a x 2b) where it leaves the body.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """LAA analysis on synthetic atria with an analytic appendage (tests/laa_synth.py).
 
-Tolerances (1 mm voxels unless said): ostium diameters within 0.6 mm (the cut is 1 mm voxels, lightly smoothed, and
-the ostium plane follows the tilted atrial wall by about 10 degrees, lengthening one
-diameter by up to 2 %); eccentricity within 0.04; depth along the axis within 1.5 mm;
-bend within 15 degrees (the distal direction is a secant before the rounded tip).
+Tolerances (1 mm voxels unless said): ostium diameters within 0.6 mm (the cut is 1 mm
+voxels, lightly smoothed, and the ostium plane follows the tilted atrial wall by about 10
+degrees, lengthening one diameter by up to 2 %); eccentricity within 0.04; depth along the
+axis within 1.5 mm; bend within 15 degrees (the distal direction is a secant before the
+rounded tip).
 """
 
 from __future__ import annotations

@@ -2,17 +2,18 @@
 
 ``run(PlaceLAAParams, progress, cancel)`` reads the stored LAA analysis
 (``result:laa:analysis``, :mod:`twindesk.geometry.laa.job`), the left-atrium wall (of
-``labels:la`` smoothed, :func:`wall_from_mask`, or the imported ``surface:la``) and the device size from
-the library; deploys the occluder with the frame mechanics
+``labels:la`` smoothed, :func:`wall_from_mask`, or the imported ``surface:la``) and the
+device size from the library; deploys the occluder with the frame mechanics
 (:func:`twindesk.sim.mechanics.api.place`, ``full`` or ``fast``); measures it
-(:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the
-wall stiffness halved and doubled, the implant depth ±1 mm and the device axis tilted ±5°
-toward and away from the appendage's bend (each rerun's change from the fast model's
-nominal run is applied to the reported value; reruns that do not converge are listed). It
-stores ``result:laao:<device>-<size>`` (the printed JSON),
-``result:laao-frame:<device>-<size>`` (the deployed frame, VTP lines) and
-``result:laao-pressure:<device>-<size>`` (the atrial wall with point data
-``contact_pressure_kpa``, VTP) and records a twin version of kind ``simulation``.
+(:mod:`twindesk.sim.laao.metrics`); and adds intervals from fast-model reruns with the wall
+stiffness halved and doubled, the implant depth ±1 mm and the device axis tilted ±5° toward
+and away from the appendage's bend (each rerun's change from the fast model's nominal run
+is applied to the reported value; reruns that do not converge are listed). It stores, like
+the TAVR placements (:mod:`twindesk.sim.tavr.place_job`), ``result:place:<device>:<size>``
+(the deployed frame, VTP lines with point data ``compression_pct``), ``...:metrics`` (the
+printed JSON) and ``...:pressure`` (the atrial wall with point data
+``contact_pressure_kpa``), the index record ``case.doc["placements"]["<device>:<size>"]``
+(``"kind": "laao"``) and a twin version of kind ``simulation``.
 
 The wall is an elastic foundation of 0.03 N/mm³: the thin-walled (Laplace) estimate
 k = E·h/R² with E ≈ 2 MPa, a wall of h ≈ 1.5 mm and R ≈ 10 mm

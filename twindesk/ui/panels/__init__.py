@@ -5,4 +5,5 @@ PANELS = [
     "twindesk.ui.panels.layers:LayersPanel",
     "twindesk.ui.panels.reslice:ReslicePanel",
     "twindesk.ui.panels.measurements:MeasurementsPanel",
+    "twindesk.ui.panels.laao:LAAOPanel",
 ]

@@ -42,3 +42,6 @@ class Panel(QWidget):
 
     def case_closed(self) -> None:
         """The case was closed."""
+
+    def doc_refreshed(self) -> None:
+        """The case document changed (an edit, undo or redo): show what it holds now."""

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from twindesk.cli import laa_cmds
 from twindesk.cli.output import CommandResult, ProgressBar
 
 
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        description="Per device family: fitting sizes with oversizing by "
                                    "perimeter and area, and warnings. Needs 'twindesk measure'.")
     p.add_argument("case", type=Path, metavar="CASE")
+    laa_cmds.add_size_arguments(p)
     p.set_defaults(handler=cmd_size)
 
 
@@ -95,6 +97,8 @@ def human_measure(d: dict[str, Any]) -> str:
 
 
 def cmd_size(args: argparse.Namespace) -> CommandResult:
+    if getattr(args, "laa", False):
+        return laa_cmds.cmd_size_laa(args)
     from twindesk.errors import CaseError
     from twindesk.geometry.measure_job import RESULT_KEY
     from twindesk.geometry.tavr_sizing import size

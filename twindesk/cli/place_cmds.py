@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from twindesk.cli import laa_cmds
 from twindesk.cli.output import CommandResult, ProgressBar
 
 
@@ -39,10 +40,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--commissure-height-mm", type=float, metavar="H",
                    help="leaflet free-edge height above the annulus for the displaced-leaflet "
                         "model (default: the measured sinotubular-junction height)")
+    laa_cmds.add_place_arguments(p)
     p.set_defaults(handler=cmd_place)
 
 
 def cmd_place(args: argparse.Namespace) -> CommandResult:
+    if getattr(args, "laa", False):
+        return laa_cmds.cmd_place_laa(args)
     from twindesk.sim.tavr.place_job import PlaceCaseParams, run
 
     params = PlaceCaseParams(args.case, args.device, args.size, args.depth_mm,

@@ -25,7 +25,11 @@ Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all option
     none), ...
 ``source``
     ``kind`` (``dicom`` / ``volume``), ``path`` (withheld when de-identified), ``n_files``,
-    ``transfer_syntaxes``, ``n_skipped``, ``imported_by``.
+    ``transfer_syntaxes``, ``n_skipped``, ``imported_by``. A case made from a surface model
+    (``twindesk import-surface``, :mod:`twindesk.model.surface_ingest`) has ``kind``
+    ``surface``, ``structure``, ``frame`` (``lps``/``ras``) and ``units`` the file was read
+    in, ``points``, ``triangles``, ``open_boundaries``, ``bounds_lps_mm``, and no ``image``
+    block or ``volume`` (the surface is the artefact ``surface:<structure>``).
 ``artifacts["dicom_headers"]``
     The headers (no pixels) of every source file read into the volume, in the DICOM JSON
     model, with the volume-slice → source-plane map (:mod:`twindesk.io.dicom.header_store`);
@@ -67,7 +71,15 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     ``left``, ``non``}, ``hinges_source`` (``auto`` / ``user``), ``ostia_lps_mm`` {``left``,
     ``right``} (lower edges), ``ostia_source`` per side (``auto`` / ``user``; only user
     ostia override detection on the next run), ``septum_lps_mm``; written as an undoable
-    command.
+    command. ``laa`` (:mod:`twindesk.geometry.laa.job`): ``ostium_center_lps_mm``,
+    ``ostium_normal_lps`` (into the appendage), ``ostium_source`` (``auto`` / ``user``; a
+    user plane is kept by later analyses), optional ``laa_point_lps_mm``; written together
+    with the artefact ``result:laa:analysis`` as one undoable command.
+``placements``
+    Index of device deployments by ``"<device>:<size>"`` (:mod:`twindesk.sim.tavr.place_job`,
+    :mod:`twindesk.sim.laao.job`): device, size, model, depth, time, artefact keys
+    (``result:place:<device>:<size>`` frame, ``...:metrics``, ``...:pressure``), twin
+    version; LAA occluders carry ``"kind": "laao"``.
 ``twin``
     Versions and lifecycle (:mod:`twindesk.model.versions`): ``versions`` (id, parent, time,
     kind, summary, params, ``snapshot`` = artefact ``twin:state:<id>`` holding the state),

@@ -279,6 +279,8 @@ class CaseControl:
                 self._layer_sha[structure] = sha
                 self._preview_surface(structure)
         self.panels["reslice"].set_centerlines(read_centerlines(case)[0])
+        for panel in self.panels.values():
+            panel.doc_refreshed()
 
     def _preview_surface(self, structure: str) -> None:
         """Show the mask's display surface in 3D (built off the UI thread) unless the case

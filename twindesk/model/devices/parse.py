@@ -100,8 +100,7 @@ def _placement(chk: Checker, doc: dict, kind: str) -> Placement | None:
     keys = ("default_depth_mm", "recommended_depth_min_mm", "recommended_depth_max_mm")
     v = _numbers(chk, t, keys, "placement")
     extra = ("landing_zone_depth_mm",) if kind == "laao" else ()
-    for k in extra:
-        chk.number(t, k, "placement", required=False)
+    landing = {k: chk.number(t, k, "placement", required=False) for k in extra}
     chk.unknown_keys(t, set(keys) | set(extra) | {"source", "source_by_key"}, "placement")
     lo, hi, d = (v["recommended_depth_min_mm"], v["recommended_depth_max_mm"],
                  v["default_depth_mm"])
@@ -111,7 +110,8 @@ def _placement(chk: Checker, doc: dict, kind: str) -> Placement | None:
                   f"{d:g} mm is outside the recommended range [{lo:g}, {hi:g}] mm")
     if any(x is None for x in v.values()):
         return None
-    return Placement(source=source_ids(t), sources=source_map(t), **v)
+    return Placement(source=source_ids(t), sources=source_map(t), **v,
+                     **{k: x for k, x in landing.items() if x is not None})
 
 
 def _radial_force(chk: Checker, raw: Any, path: str, nominal: float | None,

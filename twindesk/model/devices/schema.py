@@ -146,13 +146,16 @@ class OccluderSize:
 
 @dataclass(frozen=True)
 class Placement:
-    """Default and recommended implant depth (convention in :class:`Orientation`)."""
+    """Default and recommended implant depth (convention in :class:`Orientation`);
+    occluders also give the depth of their landing zone below the ostium plane (where the
+    sizing diameters are measured), ``landing_zone_depth_mm``."""
 
     default_depth_mm: float
     recommended_depth_min_mm: float
     recommended_depth_max_mm: float
     source: tuple[str, ...] = ()
     sources: SourceMap = ()
+    landing_zone_depth_mm: float | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twindesk.errors import SolverError
 from twindesk.jobs.core import CancelToken, ProgressReporter
 from twindesk.sim.mechanics.contact import CylinderWall, SurfaceWall, Wall
 from twindesk.sim.mechanics.frame import FrameMesh, build_frame
@@ -241,10 +242,20 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
         if abs(dz) < 0.02:
             break
         # move the frame rigidly (the wall only reacts to the change) and re-balance
-        axial.target -= dz
-        state = state.copy()
-        state.x[:, 2] -= dz
-        state = prob.run_stage(state, lambda lam: None, 1, stats, None, cancel, None, "depth")
+        t0 = axial.target
+        axial.target = t0 - dz
+        jumped = state.copy()
+        jumped.x[:, 2] -= dz
+        try:
+            state = prob.run_stage(jumped, lambda lam: None, 1, stats, None, cancel, None,
+                                   "depth")
+        except SolverError:
+            # a frame squeezed onto its plateau (an occluder in a tapering neck) may not
+            # take the jump: slide it there by moving the hold's target gradually
+            def slide(lam, t0=t0, dz=dz):
+                axial.target = t0 - lam * dz
+
+            state = prob.run_stage(state, slide, 4, stats, None, cancel, None, "depth")
     return state
 
 

@@ -9,4 +9,5 @@ PANELS = [
     "twindesk.ui.panels.network:NetworkPanel",
     "twindesk.ui.panels.aortic_root:AorticRootPanel",
     "twindesk.ui.panels.device:DevicePanel",
+    "twindesk.ui.panels.laao:LAAOPanel",
 ]

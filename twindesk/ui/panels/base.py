@@ -48,3 +48,6 @@ class Panel(QWidget):
 
     def case_committed(self) -> None:
         """A core function committed the open case (e.g. a twin action): show its state."""
+
+    def doc_refreshed(self) -> None:
+        """The case document changed (an edit, undo or redo): show what it holds now."""

@@ -1,0 +1,134 @@
+"""The whole phantom: heart + thorax, the field of view, and the ordered paint layers."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from twindesk.phantom.body import Thorax
+from twindesk.phantom.heart import Heart
+from twindesk.phantom.layers import LABELS, Layer
+from twindesk.phantom.params import PhantomParams
+from twindesk.phantom.raster import Grid
+from twindesk.phantom.shapes import Custom, HalfSpace, Intersection, Sphere, Union
+
+STUB_LENGTH_MM = 10.0  # arch branches belong to the aorta label for this far past the wall
+
+
+class Anatomy:
+    """Geometry of one phantom (independent of the voxel size)."""
+
+    def __init__(self, params: PhantomParams):
+        self.params = params
+        self.heart = Heart(params)
+        lo, hi = self.fov_box()
+        self.thorax = Thorax(self.heart, (lo[2], hi[2]))
+
+    # ------------------------------------------------------------------ field of view
+    def fov_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """LPS box imaged: x/y about the midline; z from below the LV apex to above the arch."""
+        ip, h = self.params.imaging, self.heart
+        B = h.B
+        cl = h.aorta_cl
+        top = np.argmax(cl.v[:, 2])
+        arch_top = cl.v[top, 2] + float(h.root.diameter(cl.s[top] - h.annulus_s_mm)) / 2
+        z_lo = h.lv_apex[2] - ip.margin_below_apex_mm
+        z_hi = arch_top + ip.margin_above_arch_mm
+        w = ip.fov_half_width_mm
+        return np.array([B[0] - w, B[1] - w, z_lo]), np.array([B[0] + w, B[1] + w, z_hi])
+
+    def grid(self) -> Grid:
+        lo, hi = self.fov_box()
+        return Grid.covering(lo, hi, self.params.imaging.voxel_mm)
+
+    # ------------------------------------------------------------------ derived regions
+    @cached_property
+    def branch_stubs(self) -> list[dict]:
+        """Per arch branch: where its centreline leaves the aortic lumen and the stub cut."""
+        out = []
+        for v in self.heart.branches:
+            d = self.heart.aorta.sdf(v.cl.v)
+            k = int(np.argmax(d > 0))
+            s_exit = float(v.cl.s[k])
+            p, t, _ = v.cl.at(s_exit + STUB_LENGTH_MM)
+            exit_pt = v.cl.v[k]
+            out.append({"name": v.name, "vessel": v, "s_exit": s_exit, "exit_point": exit_pt,
+                        "cut_point": p[0], "cut_normal": t[0]})
+        return out
+
+    @cached_property
+    def aortic_lumen(self):
+        return Union([self.heart.aorta] + [v.tube for v in self.heart.branches])
+
+    def calcium_spheres(self) -> list[dict]:
+        root = self.heart.root
+        out = []
+        for nod in self.params.root.calcium:
+            c, theta, h = root.leaflet_point(nod.cusp, nod.angle_fraction, nod.height_fraction)
+            out.append({"cusp": nod.cusp, "center": c, "radius_mm": nod.radius_mm,
+                        "theta": theta, "h": h})
+        return out
+
+    # ------------------------------------------------------------------ layers
+    def layers(self) -> list[Layer]:
+        t, h, th = self.params.tissue, self.heart, self.thorax
+        lab = LABELS
+        root = h.root
+        wall = self.params.root.wall_thickness_mm
+        bone = lab["bone"]
+
+        def bone_layers(name, shape, cortex_mm=1.5):
+            return [Layer(f"{name} cortex", shape, t.cortical_bone_hu, bone),
+                    Layer(f"{name} marrow", shape, t.cancellous_bone_hu, bone,
+                          offset_mm=-cortex_mm)]
+
+        layers = [
+            Layer("subcutaneous fat", th.body, t.fat_hu, coarse=True),
+            Layer("chest wall", th.muscle, t.soft_tissue_hu, coarse=True),
+            Layer("lungs", th.cavity, t.lung_hu, coarse=True),
+            Layer("liver", Intersection([th.liver, th.muscle]), t.liver_hu, coarse=True),
+            Layer("upper abdomen", Intersection([th.left_abdomen, th.muscle]), t.soft_tissue_hu,
+                  coarse=True),
+            Layer("mediastinal fat", Intersection([th.mediastinum, th.cavity]), t.fat_hu,
+                  coarse=True),
+            *bone_layers("sternum", th.sternum),
+            *bone_layers("ribs", th.rib_bone, 1.2),
+            Layer("costal cartilage", th.rib_cartilage, t.cartilage_hu),
+            *bone_layers("vertebral bodies", th.vertebral_bodies),
+            Layer("discs", th.discs, t.disc_hu),
+            *bone_layers("vertebral arches", th.posterior_arches),
+            Layer("spinal canal", th.canal, t.csf_hu),
+            Layer("airway wall", th.airway, t.soft_tissue_hu, offset_mm=1.5),
+            Layer("airway", th.airway, t.air_hu),
+            Layer("oesophagus", th.esophagus.tube, t.soft_tissue_hu, coarse=True),
+            Layer("aortic wall", self.aortic_lumen, t.vessel_wall_hu, offset_mm=wall),
+            Layer("right heart walls", h.right_blood, t.vessel_wall_hu, offset_mm=1.5),
+            Layer("left atrial wall", h.la_blood, t.vessel_wall_hu, offset_mm=2.0),
+            Layer("right ventricular wall", h.rv_wall, t.myocardium_hu, lab["myocardium"]),
+            Layer("left ventricular myocardium", h.lv_outer, t.myocardium_hu, lab["myocardium"]),
+            Layer("septum around the LVOT", h.lvot_sleeve, t.myocardium_hu, lab["myocardium"]),
+            Layer("mitral valve", h.mitral_disc, t.valve_tissue_hu),
+            Layer("right heart blood", h.right_blood, t.blood_right_hu, lab["right_heart"]),
+            Layer("coronary arteries", h.coronary_blood, t.blood_left_hu, lab["coronaries"]),
+            Layer("left atrium", h.la_blood, t.blood_left_hu, lab["la"]),
+            Layer("left atrial appendage", h.laa_region, None, lab["laa"], (lab["la"],)),
+            Layer("left ventricle", h.lv_cavity, t.blood_left_hu, lab["lv"]),
+            Layer("aorta", self.aortic_lumen, t.blood_left_hu, lab["aorta"]),
+        ]
+        for stub in self.branch_stubs:
+            beyond = Intersection([stub["vessel"].tube, HalfSpace(stub["cut_point"],
+                                                                  -stub["cut_normal"])])
+            layers.append(Layer(f"{stub['name']} beyond stub", beyond, None,
+                                lab["arch_branches"], (lab["aorta"],)))
+        lvot = Intersection([HalfSpace(root.center, root.n), Sphere(root.center, 45.0)])
+        layers.append(Layer("LVOT below the annulus plane", lvot, None, lab["lv"],
+                            (lab["aorta"],)))
+        r_box = max(root.a_lvot, root.r_stj) + 2.0
+        top = root.axis_point(self.params.root.commissure_height_mm)
+        leaflets = Custom(root.leaflet_sdf, np.minimum(root.center, top) - r_box,
+                          np.maximum(root.center, top) + r_box)
+        layers.append(Layer("aortic leaflets", leaflets, t.valve_tissue_hu, lab["leaflets"]))
+        calc = Union([Sphere(c["center"], c["radius_mm"]) for c in self.calcium_spheres()])
+        layers.append(Layer("leaflet calcium", calc, t.calcium_hu, lab["calcium"]))
+        return layers

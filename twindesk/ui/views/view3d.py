@@ -1,0 +1,159 @@
+"""The 3D view (pyvistaqt): segmented surfaces, the three MPR planes in place, and an
+orientation marker. World coordinates are LPS millimetres (:mod:`twindesk.ui.coords`)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from twindesk.imaging.mpr import STANDARD_PLANES, standard_slice
+from twindesk.imaging.window import window_to_uint8
+from twindesk.ui.coords import AXIS_LABELS_3D, camera_preset
+from twindesk.ui.state import ViewerState
+
+RENDER_INTERVAL_MS = 30  # coalesce crosshair moves into at most ~33 renders per second
+MULTI_SAMPLES = 0  # MSAA costs several times the frame on software OpenGL; FXAA instead
+
+
+class View3D(QWidget):
+    """3D view of the shared state. Call :meth:`close_plotter` before the widget dies."""
+
+    def __init__(self, state: ViewerState, parent: QWidget | None = None):
+        super().__init__(parent)
+        from pyvistaqt import QtInteractor
+
+        self.setObjectName("view_3d")
+        self.state = state
+        self.show_slices = True
+        self.plotter = QtInteractor(self, multi_samples=MULTI_SAMPLES)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plotter)
+        self.plotter.set_background("#15171c", top="#3b4150")
+        self.plotter.enable_anti_aliasing("fxaa")
+        self.plotter.add_axes(xlabel=AXIS_LABELS_3D[0], ylabel=AXIS_LABELS_3D[1],
+                              zlabel=AXIS_LABELS_3D[2], line_width=3)
+        self._grids: dict[str, object] = {}
+        self._slices_dirty = False
+        self._surface_actors: dict[str, object] = {}
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render_now)
+        state.volume_changed.connect(self._volume_changed)
+        state.cursor_changed.connect(self._update_slices)
+        state.display_changed.connect(self._update_window)
+        state.surfaces_changed.connect(self._update_surfaces)
+
+    # --------------------------------------------------------------- slices
+    # Each MPR plane is one textured quad: a few triangles plus a texture upload per change,
+    # which keeps software OpenGL (llvmpipe under Xvfb) well inside a frame.
+    def _volume_changed(self) -> None:
+        for kind in STANDARD_PLANES:
+            self.plotter.remove_actor(f"slice_{kind}", render=False)
+        self._grids = {}
+        if self.state.has_volume:
+            self._slices_dirty = True
+            self.reset_camera("oblique")
+        self.request_render()
+
+    def _update_slices(self) -> None:
+        """Mark the planes stale; they are rebuilt right before the next render."""
+        self._slices_dirty = True
+        self.request_render()
+
+    def _rebuild_slices(self) -> None:
+        import pyvista as pv
+
+        self._slices_dirty = False
+        s = self.state
+        if not s.has_volume or not self.show_slices:
+            return
+        for kind in STANDARD_PLANES:
+            img = standard_slice(s.volume, s.geometry, kind, s.cursor_lps)
+            key = (tuple(np.round(img.origin_lps_mm, 4)), s.window_width_hu, s.window_level_hu)
+            if self._grids.get(kind) == key:
+                continue
+            self._grids[kind] = key
+            rows, cols = img.pixels.shape
+            corners = [(-0.5, rows - 0.5), (cols - 0.5, rows - 0.5), (cols - 0.5, -0.5),
+                       (-0.5, -0.5)]  # texture (s, t) = (0,0) (1,0) (1,1) (0,1); row 0 on top
+            quad = pv.PolyData(np.array([img.pixel_to_lps(c, r) for c, r in corners]),
+                               faces=[4, 0, 1, 2, 3])
+            quad.active_texture_coordinates = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
+            gray = window_to_uint8(img.pixels, s.window_width_hu, s.window_level_hu)
+            texture = pv.Texture(np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)))
+            texture.interpolate = True
+            self.plotter.add_mesh(quad, texture=texture, lighting=False, name=f"slice_{kind}",
+                                  render=False)
+
+    def _update_window(self) -> None:
+        self._update_slices()
+
+    def set_slices_visible(self, visible: bool) -> None:
+        self.show_slices = bool(visible)
+        for kind in STANDARD_PLANES:
+            actor = self.plotter.actors.get(f"slice_{kind}")
+            if actor is not None:
+                actor.SetVisibility(self.show_slices)
+        self._update_slices()
+
+    # ------------------------------------------------------------- surfaces
+    def _update_surfaces(self) -> None:
+        surfaces = self.state.surfaces
+        for name in list(self._surface_actors):
+            if name not in surfaces or self._surface_actors[name][0] is not surfaces[name].mesh:
+                self.plotter.remove_actor(self._surface_actors.pop(name)[1], render=False)
+        for name, surf in surfaces.items():
+            if name not in self._surface_actors:
+                actor = self.plotter.add_mesh(surf.mesh, color=[v / 255 for v in surf.color],
+                                              smooth_shading=True, specular=0.3,
+                                              name=f"surface:{name}", render=False)
+                self._surface_actors[name] = (surf.mesh, actor)
+            self._surface_actors[name][1].SetVisibility(surf.visible)
+        self.request_render()
+
+    # --------------------------------------------------------------- camera
+    def reset_camera(self, side: str = "oblique") -> None:
+        """Look at the whole volume from the named side (:data:`CAMERA_PRESETS`)."""
+        g = self.state.geometry
+        if g is None:
+            return
+        corners = g.corners_lps()
+        visible = [s.mesh for s in self.state.surfaces.values() if s.visible]
+        if visible and not self.show_slices:  # frame the surfaces, not the whole scan
+            b = np.array([m.bounds for m in visible]).reshape(-1, 3, 2)
+            corners = np.stack([b[:, :, 0].min(0), b[:, :, 1].max(0)])
+        lo, hi = corners.min(0), corners.max(0)
+        diag = float(np.linalg.norm(hi - lo))
+        self.plotter.camera_position = camera_preset(side, (lo + hi) / 2, 2.0 * diag)
+        self.plotter.reset_camera(bounds=tuple(np.ravel(np.stack([lo, hi]).T)))
+        self.request_render()
+
+    def request_render(self) -> None:
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _render_now(self) -> None:
+        if self.plotter is None or getattr(self.plotter, "_closed", False):
+            return
+        if not self.isVisible():
+            return  # a hidden view renders when shown
+        if self._slices_dirty:
+            self._rebuild_slices()
+        self.plotter.render()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.request_render()
+
+    def render_now(self) -> None:
+        """Render immediately (screenshots, tests)."""
+        self._render_timer.stop()
+        self._render_now()
+
+    def close_plotter(self) -> None:
+        self._render_timer.stop()
+        if self.plotter is not None:
+            self.plotter.close()

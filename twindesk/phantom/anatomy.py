@@ -72,49 +72,49 @@ class Anatomy:
 
     # ------------------------------------------------------------------ layers
     def layers(self) -> list[Layer]:
-        t, h, th = self.params.tissue, self.heart, self.thorax
+        h, th = self.heart, self.thorax
         lab = LABELS
         root = h.root
         wall = self.params.root.wall_thickness_mm
         bone = lab["bone"]
 
         def bone_layers(name, shape, cortex_mm=1.5):
-            return [Layer(f"{name} cortex", shape, t.cortical_bone_hu, bone),
-                    Layer(f"{name} marrow", shape, t.cancellous_bone_hu, bone,
+            return [Layer(f"{name} cortex", shape, "cortical_bone", bone),
+                    Layer(f"{name} marrow", shape, "cancellous_bone", bone,
                           offset_mm=-cortex_mm)]
 
         layers = [
-            Layer("subcutaneous fat", th.body, t.fat_hu, coarse=True),
-            Layer("chest wall", th.muscle, t.soft_tissue_hu, coarse=True),
-            Layer("lungs", th.cavity, t.lung_hu, coarse=True),
-            Layer("liver", Intersection([th.liver, th.muscle]), t.liver_hu, coarse=True),
-            Layer("upper abdomen", Intersection([th.left_abdomen, th.muscle]), t.soft_tissue_hu,
+            Layer("subcutaneous fat", th.body, "fat", coarse=True),
+            Layer("chest wall", th.muscle, "soft_tissue", coarse=True),
+            Layer("lungs", th.cavity, "lung", coarse=True),
+            Layer("liver", Intersection([th.liver, th.muscle]), "liver", coarse=True),
+            Layer("upper abdomen", Intersection([th.left_abdomen, th.muscle]), "soft_tissue",
                   coarse=True),
-            Layer("mediastinal fat", Intersection([th.mediastinum, th.cavity]), t.fat_hu,
+            Layer("mediastinal fat", Intersection([th.mediastinum, th.cavity]), "fat",
                   coarse=True),
             *bone_layers("sternum", th.sternum),
             *bone_layers("ribs", th.rib_bone, 1.2),
-            Layer("costal cartilage", th.rib_cartilage, t.cartilage_hu),
+            Layer("costal cartilage", th.rib_cartilage, "cartilage"),
             *bone_layers("vertebral bodies", th.vertebral_bodies),
-            Layer("discs", th.discs, t.disc_hu),
+            Layer("discs", th.discs, "disc"),
             *bone_layers("vertebral arches", th.posterior_arches),
-            Layer("spinal canal", th.canal, t.csf_hu),
-            Layer("airway wall", th.airway, t.soft_tissue_hu, offset_mm=1.5),
-            Layer("airway", th.airway, t.air_hu),
-            Layer("oesophagus", th.esophagus.tube, t.soft_tissue_hu, coarse=True),
-            Layer("aortic wall", self.aortic_lumen, t.vessel_wall_hu, offset_mm=wall),
-            Layer("right heart walls", h.right_blood, t.vessel_wall_hu, offset_mm=1.5),
-            Layer("left atrial wall", h.la_blood, t.vessel_wall_hu, offset_mm=2.0),
-            Layer("right ventricular wall", h.rv_wall, t.myocardium_hu, lab["myocardium"]),
-            Layer("left ventricular myocardium", h.lv_outer, t.myocardium_hu, lab["myocardium"]),
-            Layer("septum around the LVOT", h.lvot_sleeve, t.myocardium_hu, lab["myocardium"]),
-            Layer("mitral valve", h.mitral_disc, t.valve_tissue_hu),
-            Layer("right heart blood", h.right_blood, t.blood_right_hu, lab["right_heart"]),
-            Layer("coronary arteries", h.coronary_blood, t.blood_left_hu, lab["coronaries"]),
-            Layer("left atrium", h.la_blood, t.blood_left_hu, lab["la"]),
+            Layer("spinal canal", th.canal, "csf"),
+            Layer("airway wall", th.airway, "soft_tissue", offset_mm=1.5),
+            Layer("airway", th.airway, "air"),
+            Layer("oesophagus", th.esophagus.tube, "soft_tissue", coarse=True),
+            Layer("aortic wall", self.aortic_lumen, "vessel_wall", offset_mm=wall),
+            Layer("right heart walls", h.right_blood, "vessel_wall", offset_mm=1.5),
+            Layer("left atrial wall", h.la_blood, "vessel_wall", offset_mm=2.0),
+            Layer("right ventricular wall", h.rv_wall, "myocardium", lab["myocardium"]),
+            Layer("left ventricular myocardium", h.lv_outer, "myocardium", lab["myocardium"]),
+            Layer("septum around the LVOT", h.lvot_sleeve, "myocardium", lab["myocardium"]),
+            Layer("mitral valve", h.mitral_disc, "valve_tissue"),
+            Layer("right heart blood", h.right_blood, "blood_right", lab["right_heart"]),
+            Layer("coronary arteries", h.coronary_blood, "blood_left", lab["coronaries"]),
+            Layer("left atrium", h.la_blood, "blood_left", lab["la"]),
             Layer("left atrial appendage", h.laa_region, None, lab["laa"], (lab["la"],)),
-            Layer("left ventricle", h.lv_cavity, t.blood_left_hu, lab["lv"]),
-            Layer("aorta", self.aortic_lumen, t.blood_left_hu, lab["aorta"]),
+            Layer("left ventricle", h.lv_cavity, "blood_left", lab["lv"]),
+            Layer("aorta", self.aortic_lumen, "blood_left", lab["aorta"]),
         ]
         for stub in self.branch_stubs:
             beyond = Intersection([stub["vessel"].tube, HalfSpace(stub["cut_point"],
@@ -128,7 +128,7 @@ class Anatomy:
         top = root.axis_point(self.params.root.commissure_height_mm)
         leaflets = Custom(root.leaflet_sdf, np.minimum(root.center, top) - r_box,
                           np.maximum(root.center, top) + r_box)
-        layers.append(Layer("aortic leaflets", leaflets, t.valve_tissue_hu, lab["leaflets"]))
+        layers.append(Layer("aortic leaflets", leaflets, "valve_tissue", lab["leaflets"]))
         calc = Union([Sphere(c["center"], c["radius_mm"]) for c in self.calcium_spheres()])
-        layers.append(Layer("leaflet calcium", calc, t.calcium_hu, lab["calcium"]))
+        layers.append(Layer("leaflet calcium", calc, "calcium", lab["calcium"]))
         return layers

@@ -108,8 +108,8 @@ class Thorax:
                 path = spline_path(pts, step_mm=1.0)
                 k_cart = int(np.argmax(path[:, 1] < B[1] - 62.0))
                 for lo in range(0, len(path) - 1, 50):
-                    hi = min(lo + 50, len(path) - 1)
-                    for part, (i0, i1) in ((bone, (lo, min(hi, k_cart))),
+                    hi = min(lo + 56, len(path) - 1)   # pieces overlap: no seam at the cuts
+                    for part, (i0, i1) in ((bone, (lo, min(hi, k_cart + 3))),
                                            (cartilage, (max(lo, k_cart), hi))):
                         if i1 - i0 >= 2:
                             cl = Centerline(path[i0:i1 + 1], (0.0, 0.0, 1.0))
@@ -120,7 +120,10 @@ class Thorax:
 
     def _build_mediastinum(self, B, P, zr0, zr1) -> None:
         h = self.heart
+        # superior mediastinum above the heart; pericardial / anterior mediastinal fat in
+        # front of it down to the diaphragm (the lungs only flank the heart there)
         column = EllipticCylinder(B[:2] + (-4, -8), 34.0, 60.0, (B[2] + 25.0, B[2] + zr1 + 30))
+        anterior = EllipticCylinder(B[:2] + (2, -45), 36.0, 50.0, (B[2] - 95.0, B[2] + 30.0))
         posterior = EllipticCylinder(B[:2] + (8, 50), 30.0, 22.0, (B[2] + zr0 - 30, B[2] + zr1 + 30))
         # The fat envelope only needs the rough outline: exact, cheap stand-ins (a smooth
         # union needs exact distances within its blend radius, which tubes do not give).
@@ -131,7 +134,7 @@ class Thorax:
         parts = [h.lv_outer_ell.offset(5.0), h.rv_cavity_ell.offset(8.0), h.ra_ell.offset(6.0),
                  h.la_ell.offset(6.0), chain(h.aorta_cl, 21.0, 20), chain(h.pulmonary_trunk, 17.0),
                  chain(h.rpa, 13.0), chain(h.lpa, 13.0), chain(h.svc, 14.0), chain(h.ivc, 15.0),
-                 column, posterior]
+                 column, anterior, posterior]
         self.mediastinum = SmoothUnion(parts, 14.0)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from twindesk.errors import InputError
 from twindesk.jobs import CancelToken, ProgressReporter
-from twindesk.phantom.params import GENERATOR, GENERATOR_VERSION, PhantomParams
+from twindesk.phantom.params import GENERATOR, GENERATOR_VERSION, PhantomParams, generator_digest
 
 CASE_NAME = "demo.twin"
 DICOM_DIR = "dicom"
@@ -86,6 +86,9 @@ def is_current(out_dir: Path, params: PhantomParams) -> bool:
     out_dir = Path(out_dir)
     truth = read_truth(out_dir)
     if truth is None or truth.get("generator_version") != GENERATOR_VERSION:
+        return False
+    digest = generator_digest()
+    if digest is not None and truth.get("generator_digest") != digest:
         return False
     if truth.get("parameters") != json.loads(json.dumps(params.to_dict())):
         return False

@@ -21,6 +21,7 @@ class Phantom:
     grid: Grid
     hu: np.ndarray          # int16
     labels: np.ndarray      # uint8, values in twindesk.phantom.layers.LABELS
+    materials: np.ndarray   # uint8, twindesk.phantom.layers.MATERIALS index + 1
     truth: dict
 
     def _to_image(self, array: np.ndarray):
@@ -56,7 +57,8 @@ def run(params: PhantomParams, progress=None, cancel: CancelToken | None = None)
     anatomy = Anatomy(params)
     grid = anatomy.grid()
     ip = params.imaging
-    hu, labels = paint(anatomy.layers(), grid, params.tissue.air_hu, rep.sub(0.02, 0.88), cancel)
+    hu, labels, materials = paint(anatomy.layers(), grid, params.tissue, rep.sub(0.02, 0.88),
+                                  cancel)
     rep(0.89, "point-spread function and noise")
     image = blur_and_noise(hu, grid, ip.psf_sigma_mm, ip.noise_sd_hu, ip.seed)
     del hu
@@ -64,4 +66,4 @@ def run(params: PhantomParams, progress=None, cancel: CancelToken | None = None)
     counts = np.bincount(labels.ravel(), minlength=16)
     truth = build_truth(anatomy, grid, {i: int(c) for i, c in enumerate(counts)})
     rep(1.0, "phantom ready")
-    return Phantom(params, grid, image, labels, truth)
+    return Phantom(params, grid, image, labels, materials, truth)

@@ -20,8 +20,9 @@ from twindesk.phantom.shapes import (
 )
 
 STEP_MM = 0.4  # centreline sampling
-LAA_DIRECTION = (0.7, -0.5, 0.55)  # from the LA centre toward the appendage ostium (LPS)
-LAA_BEND_HINT = (0.0, -1.0, 0.0)    # the windsock tip sweeps this way (anterior, inferior)
+LAA_DIRECTION = (0.8, -0.3, 0.5)   # from the LA centre toward the appendage ostium (LPS)
+LAA_BEND_HINT = (0.5, -0.7, -0.3)   # the windsock tip sweeps this way (anterior, inferior)
+SEPTUM_ANGLE_DEG = -20.0            # root-frame angle the muscular septum faces (anterior-right)
 
 
 def frame_from(u, hint) -> np.ndarray:
@@ -134,12 +135,18 @@ class Heart:
         # closed mitral leaflets / annulus: a tissue disc on the base plane
         self.mitral_disc = Intersection([Ellipsoid(self.lv_base, ax, (R + 3, R + 3, 3.5)),
                                          HalfSpace(self.lv_base, u)])
-        # septal myocardium around the LVOT
+        # Myocardium around the LVOT: the muscular septum on the anterior / right side (up to
+        # 9 mm thick), thin fibrous tissue toward the mitral valve (aorto-mitral curtain).
         rp = self.params.root
-        sleeve_pts = straight_path(root.axis_point(-rp.lvot_length_mm), root.axis_point(-3.0))
+        sleeve_pts = straight_path(root.axis_point(-rp.lvot_length_mm), root.axis_point(-1.0))
         sleeve_cl = Centerline(sleeve_pts, root.e_ant)
-        self.lvot_sleeve = Tube(sleeve_cl, lambda s, c, sn: root.base_radius(
-            s - rp.lvot_length_mm, c, sn) + 8.0, 24.0, caps=("flat", "round"))
+        c_sep, s_sep = np.cos(np.radians(SEPTUM_ANGLE_DEG)), np.sin(np.radians(SEPTUM_ANGLE_DEG))
+
+        def sleeve(s, c, sn):
+            facing = np.clip(c * c_sep + sn * s_sep, 0.0, 1.0)
+            return root.base_radius(s - rp.lvot_length_mm, c, sn) + 2.0 + 7.0 * facing
+
+        self.lvot_sleeve = Tube(sleeve_cl, sleeve, 24.0, caps=("flat", "flat"), normalize=True)
 
     # ------------------------------------------------------------------ LA, LAA, PVs
     def _build_la(self, P) -> None:
@@ -226,14 +233,14 @@ class Heart:
         # RV outflow tract and pulmonary arteries
         self.pulmonary_trunk = Vessel("pulmonary_trunk", spline_path(
             [rv_c - 26.0 * u + 6.0 * rv_dir, P(4, -52, -14), P(15, -45, 12), P(21, -27, 34),
-             P(17, -8, 46)], step_mm=STEP_MM), 12.0, caps=("flat", "flat"))
+             P(17, -8, 46)], step_mm=STEP_MM), 12.0, caps=("flat", "round"))
         bif = P(17, -8, 46)
         self.rpa = Vessel("rpa", spline_path([bif, P(-10, 4, 48), P(-40, 10, 46),
                                               P(-62, 16, 42)], step_mm=STEP_MM),
-                          taper(9.5, 7.5, 70.0), caps=("flat", "round"))
+                          taper(9.5, 7.5, 70.0), caps=("round", "round"))
         self.lpa = Vessel("lpa", spline_path([bif, P(36, 3, 62), P(52, 18, 62),
                                               P(66, 30, 52)], step_mm=STEP_MM),
-                          taper(9.5, 7.5, 60.0), caps=("flat", "round"))
+                          taper(9.5, 7.5, 60.0), caps=("round", "round"))
         # right atrium, venae cavae
         self.ra_ell = Ellipsoid(P(-50, 4, -8), frame_from((0.1, 0.1, 1.0), (1, 0, 0)),
                                 (20.0, 22.0, 27.0))
@@ -297,7 +304,7 @@ class Heart:
                 lcx_pts = [bif] + [epicardial(3.0, ph, 3.5) for ph in (70, 105, 140, 175)] + \
                     [epicardial(25.0, 185, 2.5)]
                 main = join_paths(straight_path(a, b, STEP_MM), lm)
-                self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "flat")))
+                self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "round")))
                 self.coronaries.append(Vessel("lad", spline_path(lad_pts, step_mm=STEP_MM),
                                               taper(1.9, 0.9, 110.0), caps=("round", "round")))
                 self.coronaries.append(Vessel("lcx", spline_path(lcx_pts, step_mm=STEP_MM),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from twindesk.phantom.params import TissueHU
 from twindesk.phantom.shapes import Shape
 
 # Label values shared with segmentation and tests (see HELPERS / cases/README.md).
@@ -11,6 +12,11 @@ LABELS = {
     "aorta": 1, "lv": 2, "la": 3, "laa": 4, "coronaries": 5, "arch_branches": 6,
     "leaflets": 7, "calcium": 8, "myocardium": 9, "right_heart": 10, "bone": 11,
 }
+
+
+#: Material codes of :func:`twindesk.phantom.raster.paint`'s material map (0 = air outside
+#: the body, i + 1 = MATERIALS[i]).
+MATERIALS = tuple(f.name[: -len("_hu")] for f in fields(TissueHU))
 
 
 @dataclass(frozen=True)
@@ -23,8 +29,10 @@ class Layer:
         For progress messages and debugging.
     shape
         The region (signed distance, LPS mm).
-    hu
-        Attenuation painted with partial-volume weight; ``None`` for a label-only layer.
+    material
+        Tissue drawn with partial-volume weight: a :class:`~twindesk.phantom.params.TissueHU`
+        field without its ``_hu`` suffix (e.g. ``"blood_left"``); ``None`` for a label-only
+        layer.
     label
         Label written where the voxel centre is inside (0 = unlabelled tissue); ``None``
         leaves labels alone.
@@ -40,7 +48,7 @@ class Layer:
 
     name: str
     shape: Shape
-    hu: float | None
+    material: str | None
     label: int | None = 0
     only_labels: tuple[int, ...] | None = None
     coarse: bool = False

@@ -18,6 +18,26 @@ GENERATOR_VERSION = "1.0.0"
 
 CUSPS = ("right", "left", "non")  # right-, left- and non-coronary cusps / sinuses
 
+_GEOMETRY_MODULES = ("params", "shapes", "root", "heart", "body", "anatomy", "layers",
+                     "raster", "truth", "generate")
+
+
+def generator_digest() -> str | None:
+    """SHA-256 of the generator's source code (``None`` where sources are not readable, e.g.
+    in a frozen bundle). A demo built by different code is rebuilt even if someone forgot
+    to bump :data:`GENERATOR_VERSION`."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _GEOMETRY_MODULES:
+        try:
+            h.update((here / f"{name}.py").read_bytes())
+        except OSError:
+            return None
+    return h.hexdigest()
+
 
 @dataclass(frozen=True)
 class TissueHU:
@@ -109,7 +129,7 @@ class RootParams:
     commissure_height_mm: float = 18.0
     # commissure angles (deg): right/left, left/non, non/right
     commissure_angles_deg: tuple[float, float, float] = (62.0, 178.0, -56.0)
-    sinus_bulge_mm: tuple[float, float, float] = (4.5, 4.0, 5.0)   # right, left, non
+    sinus_bulge_mm: tuple[float, float, float] = (5.5, 5.0, 6.0)   # right, left, non
     sinus_peak_fraction: float = 0.4     # sinus widest at this fraction of the STJ height
     leaflet_thickness_mm: float = 1.0
     leaflet_free_edge_height_mm: float = 12.0   # at the cusp centre (open, systole)

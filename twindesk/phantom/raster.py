@@ -15,8 +15,8 @@ voxel cut by a plane parallel to a face), and layers are composited in order,
 ``HU <- HU + (HU_layer - HU) * occupancy``. Labels take the layer's value where the voxel
 centre is inside (``d <= 0``).
 
-Then the point-spread function (isotropic Gaussian, sigma = FWHM / 2.3548) blurs the HU
-image, white Gaussian noise is added from ``numpy.random.default_rng(seed)``, and values are
+Then the point-spread function (isotropic Gaussian, sigma = FWHM / 2.3548; on the voxel grid
+a separable kernel with exactly that variance, see :func:`psf_kernel`) blurs the HU image, white Gaussian noise is added from ``numpy.random.default_rng(seed)``, and values are
 rounded and clipped to int16 HU [-1024, 3071].
 """
 
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from twindesk.jobs import CancelToken, ProgressReporter
-from twindesk.phantom.layers import Layer
+from twindesk.phantom.layers import MATERIALS, Layer
+from twindesk.phantom.params import TissueHU
 from twindesk.phantom.shapes import Shape
 
 LEVELS = (16, 4, 2, 1)  # cell sizes (voxels) of the narrow-band refinement
@@ -177,16 +178,23 @@ def occupancy_coarse(shape: Shape, grid: Grid, offsets_mm=(0.0,)):
     return tuple(out), fine
 
 
-def paint(layers: list[Layer], grid: Grid, background_hu: float, progress=None,
+def paint(layers: list[Layer], grid: Grid, tissue: TissueHU, progress=None,
           cancel: CancelToken | None = None):
-    """Composite ``layers`` in order. Returns (hu float32 [k,j,i], labels uint8 [k,j,i]).
+    """Composite ``layers`` in order over air.
+
+    Returns
+    -------
+    hu, labels, materials
+        float32 HU, uint8 labels and uint8 material codes (:data:`MATERIALS` index + 1 of
+        the last material whose surface encloses the voxel centre), all ``[k, j, i]``.
 
     Layers sharing one shape object (different ``offset_mm``: walls, cortex / marrow) are
     sampled together; the occupancies for later layers wait, quantised to uint8.
     """
     rep = ProgressReporter(progress, cancel=cancel)
-    hu = np.full(grid.shape_zyx, background_hu, np.float32)
+    hu = np.full(grid.shape_zyx, tissue.air_hu, np.float32)
     labels = np.zeros(grid.shape_zyx, np.uint8)
+    materials = np.full(grid.shape_zyx, MATERIALS.index("air") + 1, np.uint8)
     groups: dict[int, list[float]] = {}
     for layer in layers:
         groups.setdefault(id(layer.shape), []).append(layer.offset_mm)
@@ -214,25 +222,48 @@ def paint(layers: list[Layer], grid: Grid, background_hu: float, progress=None,
                     cache[(id(layer.shape), off)] = (None, None)
         if occ is None:
             continue
-        if layer.hu is not None:
+        inside = occ >= 0.5
+        if layer.material is not None:
+            value = np.float32(getattr(tissue, f"{layer.material}_hu"))
             sub = hu[sl]
-            sub += (np.float32(layer.hu) - sub) * occ
+            step = np.subtract(value, sub)
+            step *= occ
+            sub += step
+            materials[sl][inside] = MATERIALS.index(layer.material) + 1
         if layer.label is not None:
-            inside = occ >= 0.5
             sub_l = labels[sl]
             if layer.only_labels is not None:
                 inside &= np.isin(sub_l, layer.only_labels)
             sub_l[inside] = layer.label
     rep(1.0, "layers drawn")
-    return hu, labels
+    return hu, labels, materials
+
+
+def psf_kernel(sigma_vox: float) -> np.ndarray:
+    """1-D discrete PSF with variance exactly ``sigma_vox**2`` (voxels).
+
+    A sampled Gaussian narrower than a voxel has too small a variance; for ``sigma <= 0.7``
+    voxel the 3-tap kernel ``[w, 1 - 2w, w]`` with ``w = sigma^2 / 2`` has the right second
+    moment (the discrete analogue of the Gaussian); wider PSFs use the sampled Gaussian.
+    """
+    if sigma_vox**2 <= 0.5:
+        w = sigma_vox**2 / 2.0
+        return np.array([w, 1.0 - 2.0 * w, w])
+    r = int(np.ceil(4.0 * sigma_vox))
+    x = np.arange(-r, r + 1, dtype=float)
+    k = np.exp(-0.5 * (x / sigma_vox) ** 2)
+    return k / k.sum()
 
 
 def blur_and_noise(hu: np.ndarray, grid: Grid, psf_sigma_mm: float, noise_sd_hu: float,
                    seed: int) -> np.ndarray:
-    """Gaussian PSF, additive white Gaussian noise, integer HU (int16)."""
-    from scipy.ndimage import gaussian_filter
+    """Gaussian PSF (separable, :func:`psf_kernel`), additive white Gaussian noise, int16 HU."""
+    from scipy.ndimage import correlate1d
 
-    out = gaussian_filter(hu, psf_sigma_mm / grid.spacing_mm, mode="nearest", truncate=4.0)
+    kernel = psf_kernel(psf_sigma_mm / grid.spacing_mm)
+    out = hu
+    for axis in range(3):
+        out = correlate1d(out, kernel, axis=axis, mode="nearest")
     rng = np.random.default_rng(seed)
     out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise_sd_hu)
     np.rint(out, out=out)

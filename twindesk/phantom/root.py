@@ -15,7 +15,7 @@ Shape
   the three cusp nadirs (hinge points), so the virtual basal ring is the plane of the three
   hinges, as defined by Piazza et al., Circ Cardiovasc Interv 2008;1:74-81.
 * Above it the base ellipse blends to the sino-tubular junction circle over
-  ``base_transition_mm``; each sinus adds a bulge ``B_k sin(pi u)^0.7 f(t)`` where ``u`` is
+  ``base_transition_mm``; each sinus adds a bulge ``B_k sin(pi u) f(t)`` where ``u`` is
   the fraction across the cusp's sector (0 and 1 at the commissures) and ``t`` the fraction
   from the attachment line to the STJ; ``f`` peaks (= 1) at ``t = sinus_peak_fraction``.
 * The leaflet attachment line (the "crown") is ``h_att = h_comm (1 - sin(pi u))``; open
@@ -139,7 +139,7 @@ class AorticRoot:
         inside = (t > 0) & (t < 1)
         tc = np.clip(t, 0.0, 1.0)
         f = tc * (1.0 - tc) ** self._q / self._f_norm
-        return np.where(inside, amp * np.sin(np.pi * u) ** 0.7 * f, 0.0)
+        return np.where(inside, amp * np.sin(np.pi * u) * f, 0.0)
 
     def wall_radius(self, h, c, s):
         """Lumen radius (mm) of the root at height ``h`` in direction ``(c, s)``."""

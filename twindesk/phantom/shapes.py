@@ -524,16 +524,18 @@ class Tube(Shape):
         sn = np.where(rho > 1e-12, (rad * r["binormal"]).sum(1) / safe, 0.0)
         s = np.clip(r["s"], 0.0, self.cl.length_mm)
         d = self._radial_distance(s, rho, c, sn)
+        # flat ends: the tube is cut by the end planes (inside points near an end are that
+        # close to the surface too, not only those beyond it)
+        if self.caps[0] == "flat":
+            d = np.maximum(d, -r["s"])
+        if self.caps[1] == "flat":
+            d = np.maximum(d, r["s"] - self.cl.length_mm)
         for end, kind in ((-1, self.caps[0]), (1, self.caps[1])):
             m = r["end"] == end
-            if not m.any():
-                continue
-            if kind == "round":
+            if kind == "round" and m.any():
                 tip = self.cl.v[0] if end < 0 else self.cl.v[-1]
                 rr = self.section(s[m], c[m], sn[m])
                 d[m] = np.linalg.norm(p[r["idx"][m]] - tip, axis=1) - rr
-            else:
-                d[m] = np.maximum(d[m], r["overshoot"][m])
         out[r["idx"]] = d
         return out
 

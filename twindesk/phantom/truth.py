@@ -13,7 +13,7 @@ import numpy as np
 
 from twindesk.phantom.anatomy import STUB_LENGTH_MM, Anatomy
 from twindesk.phantom.layers import LABELS
-from twindesk.phantom.params import CUSPS, GENERATOR, GENERATOR_VERSION
+from twindesk.phantom.params import CUSPS, GENERATOR, GENERATOR_VERSION, generator_digest
 from twindesk.phantom.raster import Grid
 from twindesk.phantom.root import TWO_PI, ellipse_perimeter_mm
 from twindesk.phantom.shapes import resample_polyline, unit
@@ -311,6 +311,7 @@ def build_truth(anat: Anatomy, grid: Grid, label_counts: dict[int, int] | None =
              "partial_volume": "occupancy clip(0.5 - d/h, 0, 1) from signed distance d"}
     truth = {
         "generator": GENERATOR, "generator_version": GENERATOR_VERSION,
+        "generator_digest": generator_digest(),
         "frame": "LPS", "units": "mm",
         "parameters": p.to_dict(),
         "image": image,

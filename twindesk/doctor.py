@@ -24,17 +24,6 @@ MIN_MEMORY_GB = 8.0
 KEY_LIBRARIES = ("numpy", "scipy", "SimpleITK", "vtk", "pyvista", "PySide6-Essentials",
                  "pyvistaqt", "pydicom", "scikit-fem", "platformdirs")
 
-GL_PROBE = (
-    "import vtk, json\n"
-    "rw = vtk.vtkRenderWindow(); rw.SetOffScreenRendering(1); rw.Render()\n"
-    "caps = rw.ReportCapabilities()\n"
-    "get = lambda k: next((l.split(':', 1)[1].strip() for l in caps.splitlines()"
-    " if l.startswith(k)), None)\n"
-    "print(json.dumps({'backend': rw.GetClassName(), 'vendor': get('OpenGL vendor string'),"
-    " 'renderer': get('OpenGL renderer string'), 'version': get('OpenGL version string')}))\n"
-)
-
-
 def _check(name: str, status: str, detail: str, advice: str = "") -> dict[str, str]:
     return {"name": name, "status": status, "detail": detail, "advice": advice}
 
@@ -59,7 +48,7 @@ def _child_json(args: list[str], timeout_s: float) -> tuple[dict | None, str]:
 
 
 def probe_opengl(timeout_s: float = 60.0) -> tuple[dict[str, Any], dict[str, str]]:
-    info, why = _child_json(["-c", GL_PROBE], timeout_s)
+    info, why = _child_json(["-m", "twindesk.gl_probe"], timeout_s)
     if info is None:
         return {}, _check("opengl", "problem", f"OpenGL rendering {why}",
                           "install Mesa: apt-get install libgl1 libegl1 libgl1-mesa-dri "

@@ -70,6 +70,12 @@ def import_source(src: Path, case_path: Path, *, series_uid: str | None = None,
         report(0.86, "writing the case")
         _fill_case(case, loaded, deidentify)
         report(0.99, "saving")
+        from twindesk.model.versions import record_version
+
+        record_version(case, "import", f"baseline imaging imported "
+                       f"({case.doc['image'].get('modality') or 'volume'}, "
+                       f"{'x'.join(str(n) for n in case.doc['image']['size'])} voxels)",
+                       {"deidentify": deidentify, "phase_percent": phase_percent})
         case.save("import", _audit_params(src, case, phase_percent, deidentify, series_uid))
         report(1.0, "imported")
         return case

@@ -42,10 +42,19 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     (``baseline`` and variants with ``from``/``overrides``/``targets``), the list of
     calibrations (appended, never replaced), the latest 0D result per scenario, ``bsa_m2``.
 ``clinical``
-    Attached measurements; ``clinical["vitals"]`` is a list of records with any of
-    ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
+    Attached clinical data (:mod:`twindesk.twin.clinical` documents the layout): ``sources``
+    (each attached file, stored raw as the artefact ``clinical:<source id>``),
+    ``observations`` (time, quantity, value in the canonical unit, LOINC code, origin,
+    source), ``genomic_flags`` (pathogenic / likely pathogenic variants in heritable
+    thoracic aortic disease genes) and the derived ``vitals``: a list of records with any
+    of ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
     ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
     uses the latest value of each).
+``twin``
+    Versions and lifecycle (:mod:`twindesk.model.versions`): ``versions`` (id, parent, time,
+    kind, summary, params, ``snapshot`` = artefact ``twin:state:<id>`` holding the state),
+    ``head``, ``predictions`` (predicted value with interval, paired observation and error)
+    and ``followups`` (follow-up CT studies with their measurements and registration).
 """
 
 from __future__ import annotations

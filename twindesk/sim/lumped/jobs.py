@@ -14,6 +14,7 @@ from typing import Any
 
 from twindesk.errors import InputError, SolverError
 from twindesk.jobs import CancelToken, ProgressReporter
+from twindesk.model.versions import record_version
 from twindesk.sim.lumped import uq
 from twindesk.sim.lumped.calibration import RP_FRACTION, calibrate, reproduced_table
 from twindesk.sim.lumped.clinical import (CENTRAL_PRESSURE_RULE, FLAGS, HAEMODYNAMIC,
@@ -80,6 +81,8 @@ def simulate_case(case, scenario: str = BASELINE, samples_per_cycle: int = 1000,
     phys["results"][scenario] = {"time_utc": _now(), "haemodynamics": summary,
                                  "artifacts": keys, "parameters": to_clinical(c)}
     case.doc["physiology"] = phys
+    record_version(case, "simulation", f"0D scenario '{scenario}' simulated",
+                   {"scenario": scenario})
     case.save("simulate0d", {"scenario": scenario})
     rep(1.0, "done")
     return {"case": str(case.path), **info, "parameters": to_clinical(c),
@@ -211,6 +214,8 @@ def calibrate_case(case, data: ClinicalData, settings: uq.UQSettings | None = No
     case.put_json(samples_key, {k: [float(x) for x in v] for k, v in dev.items()}, "table",
                   {"calibration_id": cal_id, "meaning": "deviations from the nominal fit"})
     physiology(case.doc)["calibrations"][-1]["samples_artifact"] = samples_key
+    record_version(case, "calibration", f"0D model calibrated ({cal_id}) to {source}",
+                   {"calibration_id": cal_id, "source": source, **data.given()})
     case.save("calibrate", {"calibration_id": cal_id, "source": source, **data.given()})
     rep(1.0, "done")
     return {"case": str(case.path), "calibration_id": cal_id, "targets": targets,

@@ -114,8 +114,12 @@ def hidden_imports() -> list[str]:
     """Modules imported by name at run time (command discovery, pyvista, Qt's GL widget)."""
     from PyInstaller.utils.hooks import collect_submodules
 
+    import importlib.util
+
     twindesk = collect_submodules("twindesk", filter=lambda name: ".tests" not in name)
-    return [*twindesk, *pyvista_vtk_modules(), "vtkmodules.util.numpy_support",
+    # libraries the workstation check (twindesk doctor) names, when installed
+    optional = [m for m in ("skfem",) if importlib.util.find_spec(m) is not None]
+    return [*twindesk, *pyvista_vtk_modules(), *optional, "vtkmodules.util.numpy_support",
             "PySide6.QtOpenGLWidgets", "qtpy.QtOpenGLWidgets"]
 
 
@@ -135,6 +139,10 @@ def keep(toc):
     return [entry for entry in toc if not excluded(entry[0])]
 
 
-#: Strip symbol tables from the shared libraries (VTK's alone carry ~90 MB of them); the
-#: dynamic symbols the loader needs stay.
-STRIP = True
+#: PyInstaller's own ``strip`` option strips every binary, and breaks the libraries that
+#: auditwheel vendored with patchelf (``numpy.libs``/``scipy.libs``: "ELF load command
+#: address/offset not page-aligned"). So the spec strips nothing, and ``build.py`` strips the
+#: symbol tables only of the files below (built by their projects' own toolchains; VTK's
+#: alone carry ~90 MB of symbols). The dynamic symbols the loader needs stay.
+STRIP = False
+STRIP_PATTERNS = ["vtkmodules/*.so", "libpython3*.so*", "python3*/lib-dynload/*.so"]

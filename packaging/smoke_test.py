@@ -92,13 +92,15 @@ def system_libraries(bundle: Path) -> dict[str, list[str]]:
     """Shared libraries the bundle's binaries load from outside the bundle, by Debian package
     (``ldd`` of every ELF file; ``dpkg -S`` names the package)."""
     outside: set[str] = set()
+    inside = {p.name for p in bundle.rglob("*.so*")}
+    env = {**os.environ, "LD_LIBRARY_PATH": str(bundle / "_internal")}
     for p in bundle.rglob("*"):
         if not p.is_file() or p.is_symlink() or not (p.suffix == ".so" or ".so." in p.name
                                                      or p.name == "twindesk"):
             continue
-        proc = subprocess.run(["ldd", str(p)], capture_output=True, text=True)
+        proc = subprocess.run(["ldd", str(p)], capture_output=True, text=True, env=env)
         for line in proc.stdout.splitlines():
-            if "=>" in line:
+            if "=>" in line and line.split("=>", 1)[0].strip() not in inside:
                 target = line.split("=>", 1)[1].split("(")[0].strip()
                 if target and target != "not found" and not target.startswith(str(bundle)):
                     outside.add(os.path.realpath(target))

@@ -20,8 +20,7 @@ EXCLUDED_MODULES = [
     "vtkmodules.vtkAcceleratorsVTKmFilters",
     # other GUI toolkits and notebook front ends
     "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2", "IPython", "ipywidgets", "jupyter",
-    "notebook", "trame", "trame_vtk", "trame_vuetify", "pyvista.trame", "pyvista.jupyter",
-    "pyvista.examples", "pyvista.demos",
+    "notebook", "trame", "trame_vtk", "trame_vuetify",
     # data-frame stacks: the cohort table is written with the csv module (and pyarrow, when
     # an installer adds it, from source installs only)
     "pandas", "pyarrow", "polars", "numba", "llvmlite",

@@ -195,6 +195,9 @@ def main(argv=None) -> int:
         from twindesk.phantom.demo import default_dir
 
         folder = default_dir()
+    if not (folder / "truth.json").is_file():
+        print(f"{folder}: no demo there; run 'twindesk demo {folder}' first", file=sys.stderr)
+        return 2
     for p in render(folder, args.out):
         print(p)
     return 0

@@ -10,6 +10,8 @@ APT_PACKAGES=(
   xvfb xauth libegl1 libgl1 libgl1-mesa-dri libglib2.0-0 libdbus-1-3 libfontconfig1
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 libxrender1
+  # one fixed font so rendered text (and the GUI reference images) look the same everywhere
+  fonts-dejavu-core
   # PDF report checks
   poppler-utils
   # DICOM network peers for tests (storescu/echoscu, a real PACS) and dciodvfy

@@ -71,3 +71,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/gui" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.gui)
+
+
+@dataclass
+class DemoPhantom:
+    """The demo phantom written by ``twindesk demo`` (see cases/README.md)."""
+
+    dir: Path
+    case_path: Path
+    labels_path: Path
+    dicom_dir: Path
+    truth_path: Path
+
+    @property
+    def truth(self) -> dict:
+        """The ground truth (LPS mm); a fresh copy on each access, so tests may modify it."""
+        return json.loads(self.truth_path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_phantom(tmp_path_factory) -> DemoPhantom:
+    """The demo phantom at its default resolution (0.7 mm voxels, exactly what the app opens),
+    generated once per test session: about 20 s of CPU (DICOM series, labels, truth, case)."""
+    from twindesk.phantom.demo import DemoParams, run
+
+    result = run(DemoParams(tmp_path_factory.mktemp("demo-phantom")))
+    return DemoPhantom(result.dir, result.case_path, result.labels_path, result.dicom_dir,
+                       result.truth_path)

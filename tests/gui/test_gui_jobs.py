@@ -46,8 +46,9 @@ def _cancel_and_time(window, qtbot, child: bool, fn, params):
 def test_cancel_thread_job_promptly_case_unchanged(opened, synthetic_case, qtbot):
     before = (synthetic_case.path / "case.json").read_bytes()
     job, results, dt = _cancel_and_time(opened, qtbot, False, stepping_job, 10_000)
-    assert job.outcome == "cancelled" and results == [] and dt < 0.5
-    assert not opened.job_bar.isVisible()
+    # the job would run 200 s; the bound leaves room for a machine shared by many processes
+    assert job.outcome == "cancelled" and results == [] and dt < 3.0
+    qtbot.waitUntil(lambda: not opened.job_bar.isVisible(), timeout=2000)
     assert (synthetic_case.path / "case.json").read_bytes() == before
     assert opened.errors.history == []   # cancelling is not an error
 
@@ -55,7 +56,7 @@ def test_cancel_thread_job_promptly_case_unchanged(opened, synthetic_case, qtbot
 def test_cancel_child_process_job_inside_a_blocking_call(opened, synthetic_case, qtbot):
     before = (synthetic_case.path / "case.json").read_bytes()
     job, results, dt = _cancel_and_time(opened, qtbot, True, blocking_job, 120.0)
-    assert job.outcome == "cancelled" and results == [] and dt < 3.0
+    assert job.outcome == "cancelled" and results == [] and dt < 5.0  # vs a 120 s call
     assert (synthetic_case.path / "case.json").read_bytes() == before
 
 
@@ -77,6 +78,8 @@ def test_one_job_at_a_time(main_window, qtbot):
     main_window.jobs.start("long", stepping_job, 10_000)
     main_window.open_case(main_window.settings.path.parent)  # refused while busy
     assert "still running" in main_window.errors.history[-1][0]
+    assert main_window.jobs.start("second", stepping_job, 3) is None
+    assert main_window.errors.history[-1][0] == "'long' is still running"
     main_window.jobs.cancel()
     wait_idle(qtbot, main_window)
     main_window.errors.close_all()

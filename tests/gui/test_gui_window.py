@@ -231,3 +231,22 @@ def test_settings_remember_recent_cases_and_window(opened, synthetic_case, tmp_p
     opened.resize(1000, 700)
     opened.settings.save_window(opened.saveGeometry(), opened.saveState())
     assert Settings(tmp_path / "gui.ini").window_geometry() is not None
+
+
+def test_centerline_artefact_drives_the_curved_view(main_window, synthetic_case, qtbot):
+    from twindesk.model.case import Case
+
+    c = synthetic_case.index_to_lps(15, 15, 0)
+    points = [(c + [0, 0, z]).tolist() for z in (3.0, 20.0, 40.0)]
+    with Case.open(synthetic_case.path) as case:
+        case.put_json("centerline:aorta", {"points_lps_mm": points}, "centerline")
+        case.save("test-centerline")
+    assert main_window.open_case(synthetic_case.path)
+    wait_idle(qtbot, main_window)
+    assert main_window.state.curve_source == "centerline:aorta"
+    combo = main_window.panels["reslice"].source
+    assert combo.currentData() == "aorta"
+    main_window.actions_by_id["view.layout.vessel"].trigger()
+    curved = main_window.slice_views["curved"].image
+    assert curved.pixels.shape[0] == 38  # 37 mm of path at 1 mm steps
+    assert np.all(curved.pixels[:, int(curved.center_col)] == 350)

@@ -39,6 +39,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--box", metavar="X,Y,Z;X,Y,Z", help="region box corners for --threshold")
     p.set_defaults(handler=cmd_edit)
 
+    p = sub.add_parser("mesh", parents=[common],
+                       help="surface and tetrahedral mesh of a segmented structure")
+    p.add_argument("case", type=Path, metavar="CASE")
+    p.add_argument("--structure", required=True, choices=STRUCTURES)
+    p.add_argument("--preset", choices=("view", "flow"), default="flow",
+                   help="flow: ~3 mm tetrahedra, finer at the root (default); view: coarse")
+    p.add_argument("--edge-mm", type=float, help="target tetrahedron edge (mm)")
+    p.set_defaults(handler=cmd_mesh)
+
+    p = sub.add_parser("centerline", parents=[common],
+                       help="centerline with lumen diameters of a segmented vessel")
+    p.add_argument("case", type=Path, metavar="CASE")
+    p.add_argument("--structure", required=True, choices=STRUCTURES)
+    p.add_argument("--csv", type=Path, metavar="OUT", help="also write the points as CSV")
+    p.set_defaults(handler=cmd_centerline)
+
     for name, helptext in (("undo", "undo the last edit of a case"),
                            ("redo", "redo the last undone edit of a case")):
         p = sub.add_parser(name, parents=[common], help=helptext)
@@ -64,6 +80,61 @@ def _human_segment(d: dict[str, Any]) -> str:
     return (f"Segmented {d['structure']}: {d['volume_ml']:.1f} ml ({d['voxels']} voxels), "
             f"extent {ext} mm, in {d['seconds']:.1f} s\n"
             f"Seed {', '.join(f'{v:.1f}' for v in d['seed_lps_mm'])} (LPS mm): {d['seed_source']}")
+
+
+def cmd_mesh(args: argparse.Namespace) -> CommandResult:
+    from twindesk.geometry.jobs import MeshJob, run_mesh
+
+    bar = ProgressBar(args, f"mesh {args.structure}")
+    try:
+        result = run_mesh(MeshJob(args.case, args.structure, args.preset, args.edge_mm), bar,
+                          bar.cancel)
+    finally:
+        bar.done()
+    return CommandResult(result, _human_mesh)
+
+
+def _human_mesh(d: dict[str, Any]) -> str:
+    s, m = d["surface"], d["mesh"]
+    lines = [f"Surface  {s['triangles']} triangles, {'closed' if s['watertight'] else 'OPEN'}, "
+             f"volume {s['volume_mm3'] / 1000:.1f} ml ({s['volume_change_percent']:+.2f} % vs mask)",
+             f"Mesh     {m['tetrahedra']} tetrahedra, {m['points']} points; min dihedral "
+             f"{m['min_dihedral_deg']:.1f} deg, max radius ratio {m['max_radius_ratio']:.2f}, "
+             f"{m['inverted_elements']} inverted"]
+    for r in d["regions"]:
+        lines.append(f"  region {r['id']} {r['kind']:<6} {r['name']:<18} {r['area_mm2']:8.1f} mm2")
+    lines.append(f"in {d['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+def cmd_centerline(args: argparse.Namespace) -> CommandResult:
+    from twindesk.geometry.jobs import CenterlineJob, run_centerline
+
+    if args.csv is not None and not args.csv.resolve().parent.is_dir():
+        raise InputError(f"--csv: folder {args.csv.resolve().parent} does not exist",
+                         "create it or choose another path")
+    bar = ProgressBar(args, f"centerline {args.structure}")
+    try:
+        result = run_centerline(CenterlineJob(args.case, args.structure, args.csv), bar,
+                                bar.cancel)
+    finally:
+        bar.done()
+    return CommandResult(result, _human_centerline)
+
+
+def _human_centerline(d: dict[str, Any]) -> str:
+    dia = d["diameter_area_mm"]
+    lines = [f"Centerline of {d['structure']}: {len(d['points_lps_mm'])} points, "
+             f"{d['length_mm']:.1f} mm, {len(d['branches'])} branches; area-equivalent "
+             f"diameter {min(dia):.1f}..{max(dia):.1f} mm"]
+    asc = d.get("ascending_max")
+    if asc:
+        lines.append(f"Ascending aorta largest: {asc['diameter_area_mm']:.1f} mm (max "
+                     f"{asc['diameter_max_mm']:.1f} mm) at {asc['arc_length_mm']:.0f} mm from "
+                     f"the root cut, LPS {', '.join(f'{v:.1f}' for v in asc['point_lps_mm'])}")
+    if d.get("csv"):
+        lines.append(f"CSV written to {d['csv']}")
+    return "\n".join(lines)
 
 
 def _edit_from_args(args: argparse.Namespace):

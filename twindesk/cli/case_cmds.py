@@ -16,6 +16,9 @@ EXPORTERS: dict[str, str] = {
     "bundle": "twindesk.io.bundle:export_case_bundle",
     "seg": "twindesk.io.dicom.seg:export_case_seg",
     "measurements": "twindesk.report.measurements:export_measurements_csv",
+    "mesh": "twindesk.geometry.export:export_mesh",
+    "surface": "twindesk.geometry.export:export_surface",
+    "centerline": "twindesk.geometry.export:export_centerline",
 }
 
 

@@ -148,8 +148,13 @@ def human_follow_up(d: dict[str, Any]) -> str:
              f"{r['landmark_offaxis_mm']:.1f} mm across the vessel"
              + (f", mean surface distance {msd:.1f} mm (includes growth)" if msd is not None
                 else "")]
+    if g["followup_diameter_at_baseline_level_mm"] is not None:
+        lines.append(f"  at the baseline's widest level the follow-up measures "
+                     f"{g['followup_diameter_at_baseline_level_mm']:.1f} mm")
     for flag in g["flags"]:
         lines.append(f"  note: {flag}")
+    for w in f["warnings"]:
+        lines.append(f"  warning: {w}")
     return "\n".join(lines)
 
 

@@ -90,6 +90,7 @@ class AortaModel:
     seed_lps_mm: tuple[float, float, float]
     seed_source: str
     distal_stop: str
+    branch_stubs: list[dict]  # ostium, tip, axis (LPS) of each arch branch stub
 
 
 def levels_at(w: blood.Working, seed_lps_mm) -> Levels:
@@ -153,13 +154,13 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
     if false_lumen.any():
         lumen = _join_false_lumen(w, lumen, false_lumen, wide, points)
     rep(0.75, "branch stubs")
-    stubs = _stubs(core, lumen, region, g, params, cut, arch)
+    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch)
     whole = tubemask.component_touching(lumen | stubs, g.lps_to_zyx(points))
     lumen &= whole
     stubs &= whole
     rep(1.0, "done")
     return AortaModel(w, lev, points, r_env, cut, lumen, stubs,
-                      tuple(float(v) for v in seed), source, distal_stop)
+                      tuple(float(v) for v in seed), source, distal_stop, stub_info)
 
 
 def _choose_seeds(seeds, user_seed, g: Grid):
@@ -371,7 +372,7 @@ def _join_false_lumen(w: blood.Working, lumen: np.ndarray, false_lumen: np.ndarr
 
 def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
            params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None
-           ) -> np.ndarray:
+           ) -> tuple[np.ndarray, list[dict]]:
     """Arch branches leaving the envelope, grown ``stub_length_mm`` from it and trimmed
     perpendicular to each branch's axis.
 
@@ -384,8 +385,9 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
     from scipy.spatial import cKDTree
 
     out = np.zeros_like(lumen)
+    infos: list[dict] = []
     if arch_lps_mm is None or len(arch_lps_mm) < 2:
-        return out
+        return out, infos
     reach = params.stub_length_mm + 2 * params.min_branch_radius_mm
     sl = blood.bbox_slices(lumen, pad=int(np.ceil(reach / g.spacing_zyx.min())) + 1)
     outside = core[sl] & ~region[sl]
@@ -396,7 +398,7 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
     grown = tubemask.geodesic_dilate(lum, opened, steps) & ~lum
     lab, n = ndi.label(grown, structure=np.ones((3, 3, 3), bool))
     if n == 0:
-        return out
+        return out, infos
     touching = ndi.binary_dilation(lum, structure=np.ones((3, 3, 3), bool)) & grown
     lo = np.array([s.start for s in sl])
     arch_tree = cKDTree(arch_lps_mm)
@@ -407,21 +409,31 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
         neck_r = np.sqrt(len(ostium) * px_area / np.pi)
         if neck_r < params.min_branch_radius_mm:
             continue
-        p_ost = g.zyx_to_lps(ostium.mean(axis=0))[0]
+        p_ost = g.zyx_to_lps(ostium.mean(axis=0) + lo)[0]
         vox = np.argwhere(comp)
-        p_vox = g.zyx_to_lps(vox)
+        p_vox = g.zyx_to_lps(vox + lo)
         if np.linalg.norm(p_vox.mean(axis=0) - p_ost) < 1e-3:
             continue  # a one-voxel-thick fringe, not a branch
         axis = unit(p_vox.mean(axis=0) - p_ost)
         aortic_r, _ = arch_tree.query(p_ost)  # the ostium sits on the aortic wall
         if axis[2] < 0.5 or neck_r > 0.8 * aortic_r:
             continue  # not an upward arch branch, or too wide to be one
-        keep = (p_vox - p_ost) @ axis <= params.stub_length_mm
+        proj = (p_vox - p_ost) @ axis
+        keep = proj <= params.stub_length_mm
         part = np.zeros_like(comp)
         part[tuple(vox[keep].T)] = True
         part = tubemask.component_touching(part, ostium)
+        if not part.any():
+            continue
         out[sl] |= part
-    return out
+        kept = part[tuple(vox.T)]
+        top = kept & (proj >= proj[kept].max() - 1.5)  # the cut face of the stub
+        tip = p_vox[top].mean(axis=0)
+        infos.append({"ostium_lps_mm": [round(float(v), 2) for v in p_ost],
+                      "tip_lps_mm": [round(float(v), 2) for v in tip],
+                      "axis_lps": [round(float(v), 4) for v in axis],
+                      "neck_radius_mm": round(float(neck_r), 2)})
+    return out, infos
 
 
 def native_mask(model: AortaModel, image) -> np.ndarray:

@@ -49,7 +49,7 @@ class Grid:
 
     def lps_to_zyx(self, points_lps_mm) -> np.ndarray:
         pts = np.atleast_2d(np.asarray(points_lps_mm, dtype=float))
-        xyz = np.linalg.solve(self.matrix, (pts - np.asarray(self.origin_lps_mm)).T).T
+        xyz = (pts - np.asarray(self.origin_lps_mm)) @ np.linalg.inv(self.matrix).T
         return xyz[:, ::-1]
 
     def vector_to_zyx(self, vectors_lps) -> np.ndarray:
@@ -131,3 +131,33 @@ def sample(arr: np.ndarray, idx_zyx: np.ndarray, order: int = 1, cval: float = 0
     flat = idx.reshape(-1, 3).T
     vals = ndi.map_coordinates(arr, flat, order=order, mode="constant", cval=cval)
     return vals.reshape(idx.shape[:-1])
+
+
+def sub_grid(grid: Grid, sl: tuple[slice, ...]) -> Grid:
+    """The grid of ``array[sl]`` (a box cut out of ``grid``)."""
+    lo = np.array([s.start or 0 for s in sl], dtype=float)
+    shape = [s.stop - (s.start or 0) for s in sl]
+    origin = grid.zyx_to_lps(lo)[0]
+    return Grid(tuple(float(v) for v in origin), grid.spacing_mm, grid.direction,
+                (int(shape[2]), int(shape[1]), int(shape[0])))
+
+
+def to_image(arr: np.ndarray, grid: Grid):
+    """A SimpleITK image of ``arr`` with ``grid``'s geometry."""
+    import SimpleITK as sitk
+
+    img = sitk.GetImageFromArray(arr)
+    img.SetOrigin(grid.origin_lps_mm)
+    img.SetSpacing(grid.spacing_mm)
+    img.SetDirection(grid.direction)
+    return img
+
+
+def coarsen_mask(mask: np.ndarray, grid: Grid, spacing_mm: float) -> tuple[np.ndarray, Grid]:
+    """The mask on an isotropic grid of ``spacing_mm`` (returned unchanged when the grid is
+    already that coarse)."""
+    if min(grid.spacing_mm) >= spacing_mm * 0.999:
+        return mask, grid
+    img = to_image(mask.astype(np.float32), grid)
+    coarse = resample_isotropic(img, spacing_mm, default=0.0)
+    return array(coarse) >= 0.5, Grid.of(coarse)

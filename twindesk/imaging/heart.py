@@ -153,40 +153,62 @@ def _lv_region(cav: Cavities, g: Grid, model, structure: str, seed) -> tuple[int
 
 def _la_region(cav: Cavities, g: Grid, model, lv_id: int, structure: str, seed
                ) -> tuple[int, str]:
-    """The user's LA seed cavity, or the widest cavity joined to the LV that lies behind the
-    aortic root (the left atrium is the most posterior chamber, in front of the spine)."""
+    """The user's LA seed cavity, or the left atrium found automatically: a cavity behind the
+    aortic root (the LA is the most posterior chamber, in front of the spine) as bright as
+    the aortic blood (in an arterial-phase CT the right heart is dimmer), preferring one
+    the mitral orifice joins to the LV (an open valve), else the widest within reach."""
+    from scipy import ndimage as ndi
+
     if seed is not None and structure == "la":
         rid = cav.at(g, seed)
         if rid == 0:
             raise InputError(f"--seed-lps {list(seed)} is not in bright blood",
                              "put the seed inside the left atrium")
         return rid, "user (--seed-lps)"
-    root_y = float(model.cut.center_lps_mm[1])
-    best, best_peak = 0, 0.0
-    for (a, b), s in _region_saddles(cav).items():
-        if lv_id not in (a, b) or s <= 0:
+    root = np.asarray(model.cut.center_lps_mm, float)
+    hu = model.working.hu[cav.sl]
+    ids = np.unique(cav.region[cav.region > 0])
+    ids = ids[ids != lv_id]
+    med = np.asarray(ndi.median(hu, cav.region, ids))
+    cen = np.asarray(ndi.center_of_mass(cav.region > 0, cav.region, ids)).reshape(-1, 3)
+    cen_lps = g.zyx_to_lps(cen + cav.origin)
+    adjacent = {b if a == lv_id else a for (a, b), sd in _region_saddles(cav).items()
+                if lv_id in (a, b) and sd > 0}
+    best, best_key = 0, None
+    for rid, m, c in zip(ids, med, cen_lps):
+        peak = chambers.region_peak(cav.basins, cav.lut, int(rid))
+        if (c[1] < root[1] + 10.0 or abs(m - model.levels.blood_hu) > 0.2 * model.levels.blood_hu
+                or peak < 8.0 or np.linalg.norm(c - root) > ROI_HALF_MM):
             continue
-        other = b if a == lv_id else a
-        pts = np.argwhere(cav.region == other)
-        y = g.zyx_to_lps(pts.mean(axis=0) + cav.origin)[0][1]
-        peak = chambers.region_peak(cav.basins, cav.lut, other)
-        if y > root_y + 10.0 and peak > best_peak:  # LPS +y is posterior
-            best, best_peak = other, peak
+        key = (int(rid) in adjacent, peak)
+        if best_key is None or key > best_key:
+            best, best_key = int(rid), key
     if best == 0:
-        raise InputError("the left atrium was not found next to the left ventricle",
+        raise InputError("the left atrium was not found behind the aortic root",
                          "give a point in the left atrium with --seed-lps")
-    return best, "auto: the widest cavity joined to the LV behind the aortic root"
+    how = "joined to the LV" if best_key[0] else "next to the LV (closed mitral valve)"
+    return best, f"auto: the widest bright cavity behind the aortic root, {how}"
 
 
 def trim_veins(cav: Cavities, la: np.ndarray, g: Grid, stub_mm: float = PV_STUB_MM) -> np.ndarray:
-    """Keep the atrium's body and blind offshoots whole; trim vein trees to stubs."""
+    """Keep the atrium's body and blind offshoots whole; trim vein trees to stubs.
+
+    The body is what an opening with a ball of 0.6 x the atrium's largest inscribed radius
+    keeps (wider than any pulmonary vein); every other piece is an offshoot. Offshoots that
+    run on for more than ``PV_TREE_MM`` from the body, or leave the heart box, are vein trees
+    and keep ``stub_mm``; shorter ones (the appendage) stay whole.
+    """
     from scipy import ndimage as ndi
 
-    b = cav.basins
-    ids = np.unique(b.labels[la])
-    ids = ids[ids > 0]
-    peak = b.peak_mm[ids]
-    body = la & np.isin(b.labels, ids[peak >= 0.45 * peak.max()])
+    from twindesk.imaging.blood import distance_inside
+
+    if not la.any():
+        return la
+    d_in = distance_inside(la, g.spacing_zyx)
+    r_b = 0.6 * float(d_in.max())
+    core = d_in > r_b
+    body = la & (distance_inside(~core, g.spacing_zyx) <= r_b + 0.5 * g.spacing_zyx.min())
+    body = tubemask.component_touching(body, np.argwhere(d_in == d_in.max())[:1])
     rest = la & ~body
     lab, n = ndi.label(rest)
     if n == 0:
@@ -206,7 +228,7 @@ def trim_veins(cav: Cavities, la: np.ndarray, g: Grid, stub_mm: float = PV_STUB_
         tree = (not np.isfinite(reach).all()) or reach.max() > PV_TREE_MM or \
             bool((comp & on_border).any())
         out |= (comp & (dist <= stub_mm)) if tree else comp
-    return tubemask.component_touching(out, np.argwhere(body)[:1]) if body.any() else out
+    return tubemask.component_touching(out, np.argwhere(body)[:1])
 
 
 def _geodesic_steps(seed: np.ndarray, allowed: np.ndarray, max_steps: int) -> np.ndarray:

@@ -68,7 +68,8 @@ def segment_image(image, structure: str, seed_lps_mm=None, progress=None,
 def aorta_meta(model) -> dict[str, Any]:
     """What later steps need from an aorta segmentation, as JSON (LPS mm)."""
     meta: dict[str, Any] = {"levels_hu": model.levels.as_dict(),
-                            "distal_end": model.distal_stop}
+                            "distal_end": model.distal_stop,
+                            "branch_stubs": model.branch_stubs}
     if model.cut is not None:
         meta["root_cut"] = {"center_lps_mm": _floats(model.cut.center_lps_mm),
                             "normal_lps": _floats(model.cut.normal_lps),

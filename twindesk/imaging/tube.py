@@ -86,12 +86,15 @@ class Track:
 
 def track(mask: np.ndarray, grid: Grid, start_lps_mm, direction_lps, radius_mm: float,
           step_mm: float = 2.0, max_length_mm: float = 400.0, chamber_rim: float = 0.5,
-          growth: float = 1.4, cancel: CancelToken | None = None) -> Track:
+          growth: float = 1.4, chamber_growth: float = 1.5,
+          cancel: CancelToken | None = None) -> Track:
     """Follow a tube in ``mask`` from ``start_lps_mm`` along ``direction_lps``.
 
     ``radius_mm`` is the vessel radius at the start; each section is clipped to
     ``growth * r + 3 mm`` where ``r`` is the running radius, so the lumen may widen by about
-    40 % per step but a touching neighbour is cut off.
+    40 % per step but a touching neighbour is cut off. The walk has entered a chamber when
+    the section fills its clipping circle's rim, or when it is ``chamber_growth`` times as
+    wide as the narrowest of the last eight sections (a gradually opening cavity).
     """
     d = unit(direction_lps)
     p = np.asarray(start_lps_mm, dtype=float)
@@ -109,7 +112,9 @@ def track(mask: np.ndarray, grid: Grid, start_lps_mm, direction_lps, radius_mm: 
         if sec is None:
             stop = "end"
             break
-        if sec.rim_fraction > chamber_rim and sections:
+        recent = [x.radius_eq_mm for x in sections[-8:]]
+        if sections and (sec.rim_fraction > chamber_rim
+                         or sec.radius_eq_mm > chamber_growth * min(recent)):
             sections.append(sec)
             stop = "chamber"
             break
@@ -124,20 +129,81 @@ def track(mask: np.ndarray, grid: Grid, start_lps_mm, direction_lps, radius_mm: 
     return Track(sections, stop)
 
 
+class VoxelGraph:
+    """The 26-connected voxels of a mask as a weighted graph for Dijkstra searches.
+
+    An edge costs its length (mm) divided by the mean of ``speed`` at its two voxels; with
+    ``speed = distance-to-wall ** power`` paths keep to the middle of the lumen and avoid
+    thin bridges (``power`` 0 gives plain geodesic lengths).
+    """
+
+    def __init__(self, mask: np.ndarray, grid: Grid, power: float = 2.0,
+                 dist: np.ndarray | None = None):
+        from scipy.sparse import coo_matrix
+
+        from twindesk.imaging.blood import bbox_slices, distance_inside
+
+        if not mask.any():
+            from twindesk.errors import InputError
+
+            raise InputError("the mask is empty", "segment the structure first")
+        self.sl = bbox_slices(mask, pad=1)
+        self.lo = np.array([s.start for s in self.sl])
+        sub = mask[self.sl]
+        self.dist = distance_inside(sub, grid.spacing_zyx) if dist is None else dist[self.sl]
+        self.ids = -np.ones(sub.shape, dtype=np.int64)
+        self.ids[sub] = np.arange(int(sub.sum()))
+        self.coords = np.argwhere(sub) + self.lo
+        speed = np.maximum(self.dist, 1e-3) ** power if power else np.ones(sub.shape)
+        rows, cols, w = [], [], []
+        for off in _half_neighbourhood():
+            a, b = _shift_pairs(sub.shape, off)
+            both = sub[a] & sub[b]
+            length = float(np.linalg.norm(np.asarray(off) * grid.spacing_zyx))
+            rows.append(self.ids[a][both])
+            cols.append(self.ids[b][both])
+            w.append(length * 0.5 * (1.0 / speed[a][both] + 1.0 / speed[b][both]))
+        n = len(self.coords)
+        self.graph = coo_matrix((np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))),
+                                shape=(n, n)).tocsr()
+
+    def node(self, idx_zyx) -> int:
+        """The graph node of a voxel (-1 outside the mask)."""
+        i = np.round(np.asarray(idx_zyx)).astype(int) - self.lo
+        if np.any(i < 0) or np.any(i >= self.ids.shape):
+            return -1
+        return int(self.ids[tuple(i)])
+
+    def nearest_node(self, idx_zyx) -> int:
+        """The node nearest to a (possibly outside) voxel position."""
+        d = np.linalg.norm(self.coords - np.asarray(idx_zyx, float), axis=1)
+        return int(np.argmin(d))
+
+    def search(self, sources):
+        """Dijkstra from one or several nodes: (cost, predecessor, source) per node."""
+        from scipy.sparse.csgraph import dijkstra
+
+        cost, pred, src = dijkstra(self.graph, directed=False, indices=np.atleast_1d(sources),
+                                   return_predecessors=True, min_only=True)
+        return cost, pred, src
+
+    @staticmethod
+    def walk(pred: np.ndarray, target: int) -> list[int]:
+        """Nodes from the search's source to ``target`` (inclusive)."""
+        path = [int(target)]
+        while pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        return path[::-1]
+
+
 def minimal_path(mask: np.ndarray, grid: Grid, start_zyx, end_zyx, power: float = 2.0,
                  dist: np.ndarray | None = None) -> np.ndarray:
-    """The centred path between two voxels through ``mask`` (26-connected Dijkstra).
-
-    An edge costs its length divided by the local distance-to-wall to the power ``power``,
-    so the path keeps to the middle of the lumen and avoids thin bridges. Returns voxel
-    indices ``(N, 3)`` from start to end; raises :class:`InputError` when not connected.
-    """
+    """The centred path between two voxels through ``mask`` (see :class:`VoxelGraph`).
+    Returns voxel indices ``(N, 3)`` from start to end; raises :class:`InputError` when the
+    points are outside the lumen or not connected through it."""
     from scipy import ndimage as ndi
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import dijkstra
 
     from twindesk.errors import InputError
-    from twindesk.imaging.blood import bbox_slices, distance_inside
 
     start = tuple(int(v) for v in np.round(start_zyx))
     end = tuple(int(v) for v in np.round(end_zyx))
@@ -147,40 +213,10 @@ def minimal_path(mask: np.ndarray, grid: Grid, start_zyx, end_zyx, power: float 
     if lab[start] != lab[end]:
         raise InputError("the two points are not connected through the lumen",
                          "check the segmentation between them")
-    comp = lab == lab[start]
-    sl = bbox_slices(comp, pad=1)
-    sub = comp[sl]
-    if dist is None:
-        dist = distance_inside(sub, grid.spacing_zyx)
-    else:
-        dist = dist[sl]
-    ids = -np.ones(sub.shape, dtype=np.int64)
-    ids[sub] = np.arange(int(sub.sum()))
-    speed = np.where(sub, np.maximum(dist, 1e-3) ** power, 0.0)
-    rows, cols, w = [], [], []
-    sp = grid.spacing_zyx
-    for off in _half_neighbourhood():
-        a, b = _shift_pairs(sub.shape, off)
-        both = sub[a] & sub[b]
-        length = float(np.linalg.norm(np.asarray(off) * sp))
-        rows.append(ids[a][both])
-        cols.append(ids[b][both])
-        w.append(length * 0.5 * (1.0 / speed[a][both] + 1.0 / speed[b][both]))
-    n = int(sub.sum())
-    graph = coo_matrix((np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))),
-                       shape=(n, n)).tocsr()
-    lo = np.array([s.start for s in sl])
-    s_id = ids[tuple(np.asarray(start) - lo)]
-    e_id = ids[tuple(np.asarray(end) - lo)]
-    _, pred = dijkstra(graph, directed=False, indices=s_id, return_predecessors=True)
-    path = [e_id]
-    while path[-1] != s_id:
-        nxt = pred[path[-1]]
-        if nxt < 0:
-            raise InputError("no path between the points", "check the segmentation")
-        path.append(nxt)
-    coords = np.argwhere(sub)[np.asarray(path[::-1])] + lo
-    return coords
+    g = VoxelGraph(lab == lab[start], grid, power, dist)
+    s_id, e_id = g.node(start), g.node(end)
+    _, pred, _ = g.search(s_id)
+    return g.coords[np.asarray(VoxelGraph.walk(pred, e_id))]
 
 
 def _half_neighbourhood() -> list[tuple[int, int, int]]:

@@ -50,8 +50,7 @@ def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
     case_json = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode()
     files = {"case.json": hashlib.sha256(case_json).hexdigest(),
              "audit.jsonl": hashlib.sha256(audit).hexdigest()}
-    records = sorted({rec["path"]: rec for rec in doc["artifacts"].values()}.values(),
-                     key=lambda r: r["path"])
+    records = bundled_records(case_dir, doc, contents)
     for rec in records:
         if not _ARTIFACT_NAME.match(rec["path"]):
             raise InputError(f"case artefact {rec['path']} is not in the artefact store",
@@ -86,6 +85,26 @@ def write_bundle(case_dir: Path, doc: dict[str, Any], audit: bytes, out: Path,
         for leftover in (tmp_tar, tmp_out):
             leftover.unlink(missing_ok=True)
     return {"files": len(files), "sealed": password is not None}
+
+
+def _snapshot(case_dir: Path, rec: dict[str, Any], contents: dict[str, bytes]) -> dict:
+    data = contents.get(rec["path"])
+    if data is None:
+        data = (Path(case_dir) / rec["path"]).read_bytes()
+    return json.loads(data.decode("utf-8"))
+
+
+def bundled_records(case_dir: Path, doc: dict[str, Any],
+                    contents: dict[str, bytes] | None = None) -> list[dict[str, Any]]:
+    """Every artefact a bundle must carry: those ``doc`` names and those its twin versions'
+    state snapshots name (so a revert still finds its files after the move), by path."""
+    contents = contents or {}
+    by_path = {rec["path"]: rec for rec in doc["artifacts"].values()}
+    for rec in list(by_path.values()):
+        if rec.get("kind") == "twin-state":
+            for inner in _snapshot(case_dir, rec, contents).get("artifacts", {}).values():
+                by_path.setdefault(inner["path"], inner)
+    return sorted(by_path.values(), key=lambda r: r["path"])
 
 
 def _open_plain(bundle: Path, password: bytes | None, workdir: Path) -> Path:

@@ -16,6 +16,11 @@ Longitudinal Temporal Information with Modified Dates Option
   parameters are withheld.
 * the ``dicom_headers`` artefact: each stored source header passes through
   :meth:`~twindesk.io.dicom.deid.Deidentifier.apply_to_dataset` (a new artefact file).
+* the twin's version snapshots (``twin:state:*``, copies of earlier case documents): each
+  gets the same treatment as ``case.json`` and points at the replaced artefacts.
+* raw attached clinical files (kind ``clinical-source``: CSV, FHIR, VCF as received) may
+  hold anything, so they are withheld: their index entries are dropped and the parsed,
+  de-identified observations in ``case.json`` carry the data.
 
 The key is the case's own (``case.doc["deid"]``) when the case was imported de-identified,
 so its UIDs, pseudonym and date shift stay the ones the case already holds (attributes it
@@ -36,6 +41,8 @@ from twindesk.io.dicom.deid import PROFILE, Deidentifier
 from twindesk.io.dicom.metadata import STORED, doc_blocks
 
 WITHHELD = "(withheld: de-identified export)"
+#: Artefact kinds never put in a de-identified bundle.
+WITHHELD_KINDS = frozenset({"clinical-source"})
 _UID_TOKEN = re.compile(r"(?<![\w.])\d+(?:\.\d+){3,}(?![\w.])")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$", re.S)
 _DA_DATE = re.compile(r"^\d{8}")
@@ -173,28 +180,50 @@ class BundleDeidentifier:
                 "deidentification": {
                     "profile": PROFILE, "codes": codes,
                     "key": "case" if self.already else "new (not kept)",
-                    "applied_to": ["case.json", "audit.jsonl", "dicom_headers"]}}
+                    "applied_to": ["case.json", "audit.jsonl", "dicom_headers",
+                                   "twin:state snapshots"],
+                    "withheld": sorted(WITHHELD_KINDS)}}
+
+
+def _replace(contents: dict[str, bytes], rec: dict[str, Any], data: bytes) -> dict[str, Any]:
+    """Stage ``data`` as the new content of artefact ``rec``; returns the new record."""
+    from twindesk.io.artifacts import ARTIFACTS
+
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"{ARTIFACTS}/{digest}{''.join(Path(rec['path']).suffixes)}"
+    contents[path] = data
+    return {**rec, "path": path, "sha256": digest, "bytes": len(data)}
+
+
+def _remap(artifacts: dict[str, Any], moved: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Artefact index with withheld kinds dropped and replaced files re-pointed."""
+    return {name: {**rec, **{k: moved[rec["path"]][k] for k in ("path", "sha256", "bytes")}}
+            if rec["path"] in moved else rec
+            for name, rec in artifacts.items() if rec.get("kind") not in WITHHELD_KINDS}
 
 
 def deidentified_parts(case) -> tuple[dict[str, Any], bytes, dict[str, bytes], dict[str, Any]]:
     """(case.json doc, audit bytes, replaced artefact contents by path, manifest extras)."""
-    from twindesk.io.artifacts import ARTIFACTS
-
     audit_path = case.path / "audit.jsonl"
     audit = audit_path.read_bytes() if audit_path.exists() else b""
     source_path = (case.doc.get("source") or {}).get("path")
     bd = BundleDeidentifier(case.doc, [source_path] if source_path else [])
-    doc = bd.case_doc(case.doc)
     contents: dict[str, bytes] = {}
-    records = dict(doc["artifacts"])
-    for name, rec in case.doc["artifacts"].items():
-        if rec.get("kind") != "dicom-headers":
-            continue
-        data = bd.dicom_headers(case.artifact_path(name).read_bytes())
-        digest = hashlib.sha256(data).hexdigest()
-        ext = "".join(Path(rec["path"]).suffixes)
-        path = f"{ARTIFACTS}/{digest}{ext}"
-        contents[path] = data
-        records[name] = {**records[name], "path": path, "sha256": digest, "bytes": len(data)}
-    doc["artifacts"] = records
+    moved: dict[str, dict[str, Any]] = {}  # original path -> replaced record
+    from twindesk.io.bundle import bundled_records
+
+    everything = bundled_records(case.path, case.doc)
+    for rec in everything:
+        if rec.get("kind") == "dicom-headers":
+            moved[rec["path"]] = _replace(
+                contents, rec, bd.dicom_headers((case.path / rec["path"]).read_bytes()))
+    for rec in everything:
+        if rec.get("kind") == "twin-state":
+            state = json.loads((case.path / rec["path"]).read_text(encoding="utf-8"))
+            clean = bd.case_doc(state)
+            clean["artifacts"] = _remap(clean.get("artifacts", {}), moved)
+            data = json.dumps(clean, indent=1, sort_keys=True, allow_nan=False).encode()
+            moved[rec["path"]] = _replace(contents, rec, data)
+    doc = bd.case_doc(case.doc)
+    doc["artifacts"] = _remap(doc["artifacts"], moved)
     return doc, bd.audit(audit), contents, bd.manifest()

@@ -55,6 +55,13 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     kind, summary, params, ``snapshot`` = artefact ``twin:state:<id>`` holding the state),
     ``head``, ``predictions`` (predicted value with interval, paired observation and error)
     and ``followups`` (follow-up CT studies with their measurements and registration).
+``annotations``
+    ``{"measurements": [{"id", "kind": "distance"|"angle", "points_lps_mm", "value",
+    "unit": "mm"|"deg", "view", "created_utc"}]}`` (:mod:`twindesk.model.annotations`),
+    changed through undoable commands (written by the desktop window).
+
+Next to ``case.json`` (never part of it): ``.autosave/snapshot.json``, the window's crash
+recovery copy of the in-memory document (:mod:`twindesk.model.autosave`).
 """
 
 from __future__ import annotations

@@ -13,31 +13,25 @@ import numpy as np
 
 from twindesk.phantom.heart import STEP_MM, Heart, Vessel
 from twindesk.phantom.shapes import (
-    PAD_MM, CapsuleChain, Centerline, Complement, Ellipsoid, EllipticCylinder, Intersection, Shape, Tube,
-    Union, circular, near_children, spline_path, unit,
+    CapsuleChain,
+    Complement,
+    Ellipsoid,
+    EllipticCylinder,
+    Intersection,
+    SmoothUnion,
+    Union,
+    unit,
 )
+from twindesk.phantom.tubes import Centerline, Tube, circular, spline_path, straight_path
+
+LUNG_TREE_SEED = 11  # the pulmonary artery tree is part of the anatomy, not of the noise
 
 
-class SmoothUnion(Shape):
-    """Union with rounded creases (polynomial smooth minimum of radius ``k_mm``)."""
-
-    def __init__(self, shapes, k_mm: float):
-        self.shapes, self.k = list(shapes), float(k_mm)
-
-    def sdf(self, p):
-        pad = PAD_MM + self.k
-        d = np.full(len(p), np.inf)
-        for child, rows in near_children(self.shapes, p, pad):
-            a, b = d[rows], child.sdf(p[rows])
-            with np.errstate(invalid="ignore"):
-                h = np.maximum(self.k - np.abs(a - b), 0.0) / self.k
-            h = np.where(np.isfinite(h), h, 0.0)
-            d[rows] = np.minimum(a, b) - h * h * self.k / 4.0
-        return np.minimum(d, pad)
-
-    def bbox(self):
-        boxes = [s.bbox() for s in self.shapes]
-        return (np.min([b[0] for b in boxes], 0) - self.k, np.max([b[1] for b in boxes], 0) + self.k)
+def _any_normal(direction, hint=None) -> np.ndarray:
+    """A unit vector perpendicular to ``direction`` (along ``hint`` projected, if given)."""
+    d = unit(direction)
+    h = np.asarray(hint, float) if hint is not None else np.eye(3)[int(np.argmin(np.abs(d)))]
+    return unit(h - (h @ d) * d)
 
 
 class Thorax:
@@ -61,10 +55,12 @@ class Thorax:
         self.trachea = Vessel("trachea", spline_path([P(-3, 24, 170), P(-3, 26, 110), carina],
                                                      step_mm=STEP_MM), 9.0, caps=("flat", "round"))
         self.bronchi = [
-            Vessel("left_main_bronchus", spline_path([carina, P(14, 20, 54), P(36, 14, 42)],
-                                                     step_mm=STEP_MM), 6.5, caps=("round", "round")),
-            Vessel("right_main_bronchus", spline_path([carina, P(-22, 30, 56), P(-42, 32, 44)],
-                                                      step_mm=STEP_MM), 7.0, caps=("round", "round")),
+            Vessel("left_main_bronchus",
+                   spline_path([carina, P(14, 20, 54), P(36, 14, 42)], step_mm=STEP_MM), 6.5,
+                   caps=("round", "round")),
+            Vessel("right_main_bronchus",
+                   spline_path([carina, P(-22, 30, 56), P(-42, 32, 44)], step_mm=STEP_MM), 7.0,
+                   caps=("round", "round")),
         ]
         self.airway = Union([self.trachea.tube] + [b.tube for b in self.bronchi])
         self.esophagus = Vessel("esophagus", spline_path(
@@ -74,9 +70,10 @@ class Thorax:
         self._build_ribs(B, P, zr0, zr1)
         self.sternum = EllipticCylinder(B[:2] + (0, -93), 16.0, 7.0, (B[2] - 70.0, z1))
         self._build_mediastinum(B, P, zr0, zr1)
+        self._build_lung_vessels()
 
     def _build_spine(self, B, P, zr0, zr1) -> None:
-        bodies, discs, arches, canals = [], [], [], []
+        bodies, discs, arches = [], [], []
         c_body, c_canal = B[:2] + (0, 72), B[:2] + (0, 99)
         z = zr0 - 10.0
         while z < zr1:
@@ -90,6 +87,10 @@ class Thorax:
         self.vertebral_bodies = Union(bodies)
         self.discs = Union(discs)
         self.canal = EllipticCylinder(c_canal, 8.0, 8.0, (B[2] + zr0 - 20, B[2] + zr1 + 20))
+        # paraspinal muscles and ligaments: the lungs only reach the spine from the sides
+        self.paraspinal = Intersection([
+            EllipticCylinder(B[:2] + (0, 94), 42.0, 30.0, (B[2] + zr0 - 20, B[2] + zr1 + 20)),
+            self.body])
         self.posterior_arches = Union(arches)
 
     def _build_ribs(self, B, P, zr0, zr1) -> None:
@@ -118,13 +119,43 @@ class Thorax:
         self.rib_bone = Union(bone)
         self.rib_cartilage = Union(cartilage)
 
+    def _build_lung_vessels(self) -> None:
+        """Pulmonary arteries in the lungs: lobar branches from the ends of the left and right
+        pulmonary arteries, bifurcating three times (radius x0.72, length x0.78 per
+        generation, 20-40 degree branching), from a fixed seed so the anatomy never changes.
+        Right-heart contrast, unlabelled; clipped to the lungs."""
+        h = self.heart
+        rng = np.random.default_rng(LUNG_TREE_SEED)
+        vessels = []
+
+        def grow(start, direction, radius, length, depth):
+            end = start + length * direction
+            vessels.append(Tube(Centerline(straight_path(start, end, 0.5), _any_normal(direction)),
+                                circular(lambda s, r=radius, L=length: r * (1 - 0.15 * s / L)),
+                                radius, caps=("round", "round")))
+            if depth == 0:
+                return
+            for sign in (-1.0, 1.0):
+                axis = _any_normal(direction, rng.normal(size=3))
+                ang = np.radians(sign * rng.uniform(20.0, 40.0))
+                d = direction * np.cos(ang) + np.cross(axis, direction) * np.sin(ang)
+                grow(end, unit(d), radius * 0.72, length * 0.78, depth - 1)
+
+        for artery, side in ((h.rpa, -1.0), (h.lpa, 1.0)):
+            root = artery.cl.v[-1]
+            for d in ((0.4, 0.0, 0.9), (0.8, -0.5, -0.3), (0.35, 0.35, -0.87)):
+                grow(root, unit((side * d[0], d[1], d[2])), 5.0, 30.0, 3)
+        self.lung_vessels = Intersection([Union(vessels), self.cavity.offset(-4.0),
+                                          Complement(self.mediastinum)])
+
     def _build_mediastinum(self, B, P, zr0, zr1) -> None:
         h = self.heart
         # superior mediastinum above the heart; pericardial / anterior mediastinal fat in
         # front of it down to the diaphragm (the lungs only flank the heart there)
         column = EllipticCylinder(B[:2] + (-4, -8), 34.0, 60.0, (B[2] + 25.0, B[2] + zr1 + 30))
         anterior = EllipticCylinder(B[:2] + (2, -45), 36.0, 50.0, (B[2] - 95.0, B[2] + 30.0))
-        posterior = EllipticCylinder(B[:2] + (8, 50), 30.0, 22.0, (B[2] + zr0 - 30, B[2] + zr1 + 30))
+        posterior = EllipticCylinder(B[:2] + (8, 50), 30.0, 22.0,
+                                     (B[2] + zr0 - 30, B[2] + zr1 + 30))
         # The fat envelope only needs the rough outline: exact, cheap stand-ins (a smooth
         # union needs exact distances within its blend radius, which tubes do not give).
         def chain(vessel_or_cl, r, step=25):

@@ -146,21 +146,24 @@ def _build(out: Path, phantom_params: PhantomParams, progress, cancel) -> None:
     from twindesk.phantom import generate
 
     rep = ProgressReporter(progress, cancel=cancel)
+    _check_case_not_open(out / CASE_NAME)
     # An interrupted rebuild must never look complete: the truth file goes first, last back.
     (out / TRUTH_NAME).unlink(missing_ok=True)
     phantom = generate.run(phantom_params, rep.sub(0.0, 0.6), cancel)
     rep(0.6, "writing the DICOM series")
     staging = out / f".{DICOM_DIR}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    ip = phantom_params.imaging
-    uid_seed = [GENERATOR, GENERATOR_VERSION, str(ip.seed), f"{ip.voxel_mm:g}"]
+    # the same build gets the same study/series UIDs; different pixels get new ones
+    uid_seed = [GENERATOR, GENERATOR_VERSION, str(generator_digest()),
+                json.dumps(phantom_params.to_dict(), sort_keys=True)]
     from pydicom.uid import generate_uid
 
     write_series(phantom.image(), staging, series_description=SERIES_DESCRIPTION,
                  study_uid=generate_uid(entropy_srcs=uid_seed + ["study"]),
                  series_uid=generate_uid(entropy_srcs=uid_seed + ["series"]),
                  study_date=STUDY_DATE, extra=_gating_tags(phantom_params))
-    rep.cancel and rep.cancel.check()
+    if cancel is not None:
+        cancel.check()
     shutil.rmtree(out / DICOM_DIR, ignore_errors=True)
     staging.rename(out / DICOM_DIR)
     rep(0.75, "writing the label map")
@@ -177,6 +180,21 @@ def _build(out: Path, phantom_params: PhantomParams, progress, cancel) -> None:
     text = json.dumps(phantom.truth, indent=1, allow_nan=False)
     atomic_write_bytes(out / TRUTH_NAME, text.encode("utf-8"))
     rep(1.0, "demo ready")
+
+
+def _check_case_not_open(case_path: Path) -> None:
+    """An old demo case being replaced must not be open for writing elsewhere."""
+    from twindesk.io.case_lock import CaseLock
+
+    if not (case_path / "case.json").is_file():
+        return
+    lock = CaseLock(case_path)
+    holder = lock.try_acquire()
+    if holder:
+        raise InputError(f"the demo case {case_path} cannot be replaced: {holder}",
+                         "close the demo case in the other program, then run 'twindesk demo' "
+                         "again")
+    lock.release()
 
 
 def _gating_tags(p: PhantomParams) -> dict[str, Any]:

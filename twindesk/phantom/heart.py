@@ -15,13 +15,31 @@ import numpy as np
 from twindesk.phantom.params import PhantomParams
 from twindesk.phantom.root import AorticRoot
 from twindesk.phantom.shapes import (
-    Centerline, Complement, Ellipsoid, HalfSpace, Intersection, Tube, Union, circular,
-    elliptic, join_paths, pchip_profile, spline_path, straight_path, unit,
+    Complement,
+    Ellipsoid,
+    HalfSpace,
+    Intersection,
+    SmoothUnion,
+    Union,
+    pchip_profile,
+    unit,
+)
+from twindesk.phantom.tubes import (
+    Centerline,
+    Tube,
+    circular,
+    elliptic,
+    join_paths,
+    spline_path,
+    straight_path,
 )
 
 STEP_MM = 0.4  # centreline sampling
 LAA_DIRECTION = (0.8, -0.3, 0.5)   # from the LA centre toward the appendage ostium (LPS)
 LAA_BEND_HINT = (0.5, -0.7, -0.3)   # the windsock tip sweeps this way (anterior, inferior)
+# left superior vein: leaves the LA posterior to the appendage (clear of its ostium), then
+# runs laterally to the hilum (clear of the descending aorta)
+PV_LEFT_SUPERIOR = ((0.8, 0.35, 0.45), (1.0, -0.2, 0.3))
 SEPTUM_ANGLE_DEG = -20.0            # root-frame angle the muscular septum faces (anterior-right)
 
 
@@ -80,8 +98,8 @@ class Heart:
         bend = root.axis_point(rp.straight_length_mm)
         straight = straight_path(start, bend, STEP_MM)
         arch = spline_path([bend, P(-21, -30, 62), P(-12, -12, 84), P(6, -2, 91),
-                            P(22, 12, 86), P(30, 36, 66), P(31, 47, 30), P(30, 47, -40),
-                            P(28, 46, -200)], start_tangent=n, step_mm=STEP_MM)
+                            P(22, 12, 86), P(33, 40, 66), P(37, 53, 30), P(37, 54, -40),
+                            P(35, 53, -200)], start_tangent=n, step_mm=STEP_MM)
         pts = join_paths(straight, arch)
         self.aorta_cl = Centerline(pts, root.e_ant)
         self.annulus_s_mm = float(rp.lvot_length_mm)
@@ -158,16 +176,18 @@ class Heart:
         u = self.lv_axis
         self.la_body = Intersection([self.la_ell, HalfSpace(self.lv_base - 3.0 * u, u)])
         # pulmonary vein stubs
-        veins = (("left_superior", (1.0, 0.08, 0.4), 8.0), ("left_inferior", (1.0, 0.12, -0.35), 7.5),
-                 ("right_superior", (-0.85, 0.45, 0.45), 8.5),
-                 ("right_inferior", (-0.8, 0.5, -0.4), 8.0))
+        # (name, exit direction from the LA centre, course toward the hilum, radius)
+        veins = (("left_superior", PV_LEFT_SUPERIOR[0], PV_LEFT_SUPERIOR[1], 7.0),
+                 ("left_inferior", (1.0, 0.25, -0.15), (1.0, 0.125, -0.045), 7.5),
+                 ("right_superior", (-0.85, 0.45, 0.45), (-0.85, 0.225, 0.135), 8.5),
+                 ("right_inferior", (-0.8, 0.5, -0.4), (-0.8, 0.25, -0.12), 8.0))
         self.pulmonary_veins = []
-        for name, d, r in veins:
+        for name, d, course, r in veins:
             d = unit(d)
             surf = self.la_ell.surface_point(d)
             a = self.la_center + 0.6 * (surf - self.la_center)
-            b = surf + 18.0 * d
-            c = b + 22.0 * unit(d * np.array([1.0, 0.5, 0.3]))
+            b = surf + 8.0 * d
+            c = b + 30.0 * unit(course)
             path = spline_path([a, surf, b, c], step_mm=STEP_MM)
             self.pulmonary_veins.append(Vessel(f"pv_{name}", path, r, caps=("flat", "round")))
         # appendage (windsock)
@@ -202,7 +222,8 @@ class Heart:
         s_lobe = s_in + lp.secondary_lobe_at_mm
         p_lobe, t_lobe, n_lobe = (x[0] for x in self.laa_cl.at(s_lobe))
         b_lobe = np.cross(t_lobe, n_lobe)
-        lobe_dir = unit(b_lobe if b_lobe[2] < 0 else -b_lobe)
+        away = p_lobe - self.root.center          # the lobe points away from the aortic root
+        lobe_dir = unit(b_lobe if b_lobe @ away > 0 else -b_lobe)
         r_lobe = lp.secondary_lobe_diameter_mm / 2
         wall = float(minor(s_lobe))
         tip = p_lobe + (wall + lp.secondary_lobe_length_mm - r_lobe) * lobe_dir
@@ -229,7 +250,6 @@ class Heart:
         self.rv_cavity_ell = Ellipsoid(rv_c, rv_ax, (17.0, 36.0, 42.0))
         septum = Complement(Union([self.lv_outer_ell, self.lvot_sleeve]))
         self.rv_cavity = Intersection([self.rv_cavity_ell, septum])
-        self.rv_wall = Intersection([self.rv_cavity_ell.offset(4.0), septum])
         # RV outflow tract and pulmonary arteries
         self.pulmonary_trunk = Vessel("pulmonary_trunk", spline_path(
             [rv_c - 26.0 * u + 6.0 * rv_dir, P(4, -52, -14), P(15, -45, 12), P(21, -27, 34),
@@ -258,8 +278,13 @@ class Heart:
         keep_out = Union([self.lv_outer_ell, self.lvot_sleeve, self.aorta.offset(4.5),
                           self.coronary_blood.offset(2.5), self.la_blood.offset(4.0)])
         self.right_blood = Intersection([Union(self._right_parts), Complement(keep_out)])
-        self.rv_wall = Intersection([self.rv_wall, Complement(Union(
-            [self.coronary_blood.offset(1.0), self.aorta.offset(2.5)]))])
+        # Myocardium: LV wall, septum round the LVOT and a 4 mm RV free wall that blends into
+        # the septum at its insertions (smooth union: no fat crease), kept off the coronary
+        # arteries and the aortic wall.
+        rv_free_wall = Intersection([
+            SmoothUnion([self.rv_cavity_ell.offset(4.0), self.lv_outer], 6.0),
+            Complement(Union([self.coronary_blood.offset(1.0), self.aorta.offset(2.5)]))])
+        self.myocardium = Union([self.lv_outer, self.lvot_sleeve, rv_free_wall])
 
     # ------------------------------------------------------------------ coronaries
     def _build_coronaries(self, P, root: AorticRoot) -> None:
@@ -300,9 +325,14 @@ class Heart:
             if side == "left":
                 bif = b + 9.0 * unit(radial + np.array([0.0, 0.0, -0.4]))
                 lm = spline_path([b, bif], start_tangent=radial, step_mm=STEP_MM)
-                lad_pts = [bif] + [epicardial(t, -18.0 + 0.2 * t) for t in (8, 25, 45, 65, 80)]
-                lcx_pts = [bif] + [epicardial(3.0, ph, 3.5) for ph in (70, 105, 140, 175)] + \
-                    [epicardial(25.0, 185, 2.5)]
+                # the LAD passes anterior-left of the root, between the RVOT and the LAA
+                around = root.to_lps(6.0, np.radians(70.0), 27.0)
+                lad_pts = [bif, around] + [epicardial(t, -18.0 + 0.2 * t)
+                                           for t in (14, 30, 48, 65, 80)]
+                # the circumflex runs in the left atrioventricular groove, round the lateral
+                # (negative frame angles: patient left) and posterior LV base
+                lcx_pts = [bif] + [epicardial(7.0, ph, 3.0) for ph in (-75, -105, -140, -170)] + \
+                    [epicardial(25.0, -185, 2.5)]
                 main = join_paths(straight_path(a, b, STEP_MM), lm)
                 self.coronaries.append(Vessel("left_main", main, r, caps=("flat", "round")))
                 self.coronaries.append(Vessel("lad", spline_path(lad_pts, step_mm=STEP_MM),

@@ -18,7 +18,7 @@ GENERATOR_VERSION = "1.0.0"
 
 CUSPS = ("right", "left", "non")  # right-, left- and non-coronary cusps / sinuses
 
-_GEOMETRY_MODULES = ("params", "shapes", "root", "heart", "body", "anatomy", "layers",
+_GEOMETRY_MODULES = ("params", "shapes", "tubes", "root", "heart", "body", "anatomy", "layers",
                      "raster", "truth", "generate")
 
 

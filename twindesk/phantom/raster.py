@@ -16,7 +16,8 @@ voxel cut by a plane parallel to a face), and layers are composited in order,
 centre is inside (``d <= 0``).
 
 Then the point-spread function (isotropic Gaussian, sigma = FWHM / 2.3548; on the voxel grid
-a separable kernel with exactly that variance, see :func:`psf_kernel`) blurs the HU image, white Gaussian noise is added from ``numpy.random.default_rng(seed)``, and values are
+a separable kernel with exactly that variance, see :func:`psf_kernel`) blurs the HU image,
+white Gaussian noise is added from ``numpy.random.default_rng(seed)``, and values are
 rounded and clipped to int16 HU [-1024, 3071].
 """
 

@@ -16,7 +16,8 @@ from twindesk.phantom.layers import LABELS
 from twindesk.phantom.params import CUSPS, GENERATOR, GENERATOR_VERSION, generator_digest
 from twindesk.phantom.raster import Grid
 from twindesk.phantom.root import TWO_PI, ellipse_perimeter_mm
-from twindesk.phantom.shapes import resample_polyline, unit
+from twindesk.phantom.shapes import unit
+from twindesk.phantom.tubes import resample_polyline
 
 LVOT_DEPTH_MM = 4.0           # LVOT section this far below the annulus plane
 ASCENDING_LEVEL_MM = 40.0     # ascending-aorta diameter this far above the annulus
@@ -101,8 +102,7 @@ def root_truth(anat: Anatomy) -> dict:
     stj = root.section_stats(rp.stj_height_mm)
     s0 = h.annulus_s_mm
     at40 = h.aorta_cl.at(s0 + ASCENDING_LEVEL_MM)[0][0]
-    # the ascending aorta: from the STJ to the arch's first branch origin
-    s_end = min(b["s_exit"] for b in anat.branch_stubs) if anat.branch_stubs else s0 + 80
+    # the ascending aorta: from the STJ to the origin of the first arch branch
     s_end = float(h.aorta_cl.project(anat.branch_stubs[0]["vessel"].cl.v[:1], 50.0)["s"][0])
     s_grid = np.arange(s0 + rp.stj_height_mm, s_end, 0.05)
     d_grid = root.diameter(s_grid - s0)
@@ -225,9 +225,9 @@ def laa_truth(anat: Anatomy) -> dict:
     surf = (cp[:, None, :] + major(s_smp)[:, None, None] * np.cos(ang)[None, :, None] * cn[:, None]
             + minor(s_smp)[:, None, None] * np.sin(ang)[None, :, None] * cb[:, None])
     perp = max(float(((surf.reshape(-1, 3) - o) @ nu).max()), float((apex - o) @ nu))
-    neck_s = float(s_smp[np.argmin(major(s_smp) * minor(s_smp) * (s_smp < s_in + 12))
-                         if False else np.argmin(np.where(s_smp < s_in + 12, major(s_smp) *
-                                                          minor(s_smp), np.inf))])
+    # the neck: the narrowest section in the first 12 mm
+    near = np.where(s_smp < s_in + 12.0, major(s_smp) * minor(s_smp), np.inf)
+    neck_s = float(s_smp[np.argmin(near)])
     bend = float(np.degrees(np.arccos(np.clip(t0 @ t_end, -1, 1))))
     lobe = h.laa_lobe_info
     ostium = {"center_lps_mm": _pt(o), "normal_lps": _pt(nu), "contour_lps_mm": _pts(contour),

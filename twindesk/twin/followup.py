@@ -165,7 +165,7 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
     from twindesk.model.guidelines import aortic_thresholds
     from twindesk.model import versions
     from twindesk.twin import clinical
-    from twindesk.twin.diameter import max_diameter
+    from twindesk.twin.diameter import diameter_at, max_diameter
     from twindesk.twin.registration import mean_surface_distance_mm, register_rigid
 
     rep = ProgressReporter(progress, cancel=cancel or CancelToken())
@@ -216,6 +216,10 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
     # across it, the two widest points must coincide when the studies are aligned.
     reg["landmark_offaxis_mm"] = float(np.linalg.norm(offset - (offset @ axis) * axis))
     reg["mean_surface_distance_mm"] = msd if np.isfinite(msd) else None
+    # The follow-up measured natively at the level of the baseline's widest section (the
+    # registration only finds the corresponding point).
+    at_level = diameter_at(fu_mask, image, transform.TransformPoint(tuple(d_base["center_lps_mm"])))
+    warnings = _consistency_warnings(base_mask, baseline, fu_mask, image, reg)
     reg["note"] = ("aligns views and landmarks only; growth is measured on each study's own "
                    "grid. The mean surface distance includes real growth.")
     rep(0.9, "storing")
@@ -234,6 +238,8 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
     limits = aortic_thresholds(clinical.genomic_flags(case.doc))
     growth = {"baseline_diameter_mm": d_base["diameter_mm"], "followup_diameter_mm": d_fu["diameter_mm"],
               "change_mm": growth_mm, "interval_years": years, "rate_mm_per_year": rate,
+              "followup_diameter_at_baseline_level_mm": at_level["diameter_mm"] if at_level
+              else None,
               "growth_threshold_mm_per_year": limits["growth_threshold_mm_per_year"],
               "diameter_threshold_mm": limits["threshold_mm"],
               "flags": _growth_flags(d_fu["diameter_mm"], rate, limits)}
@@ -244,7 +250,7 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
               "image": geometry_of(image), "segmentation": {"followup": method,
                                                             "baseline": base_method},
               "measurement": d_fu, "baseline_measurement": d_base, "registration": reg,
-              "growth": growth,
+              "growth": growth, "warnings": warnings,
               "summary": f"max aortic diameter {d_base['diameter_mm']:.1f} → "
                          f"{d_fu['diameter_mm']:.1f} mm ({growth_mm:+.1f} mm, "
                          f"{rate:+.1f} mm/year over {years:.2f} years)"}
@@ -264,6 +270,22 @@ def follow_up(case, params: FollowUpParams, progress=None, cancel=None) -> dict[
     return {"case": str(case.path), "followup": record, "version": version,
             "thresholds": {k: limits[k] for k in ("threshold_mm", "basis", "reasons",
                                                   "growth_threshold_mm_per_year", "citation")}}
+
+
+def _consistency_warnings(base_mask, baseline, fu_mask, image, reg) -> list[str]:
+    """Say when the two segmentations or the alignment look inconsistent (check them)."""
+    out = []
+    vols = [float(m.sum()) * float(np.prod(img.GetSpacing())) / 1000.0
+            for m, img in ((base_mask, baseline), (fu_mask, image))]
+    if min(vols) < 0.6 * max(vols):
+        out.append(f"the aorta masks differ much in volume (baseline {vols[0]:.0f} ml, "
+                   f"follow-up {vols[1]:.0f} ml): check both segmentations before trusting "
+                   "the growth")
+    if reg["landmark_offaxis_mm"] > 5.0:
+        out.append(f"the widest sections do not correspond across the vessel "
+                   f"({reg['landmark_offaxis_mm']:.1f} mm apart after alignment): they may be "
+                   "at different levels; compare 'followup_diameter_at_baseline_level_mm'")
+    return out
 
 
 def _growth_flags(diameter_mm: float, rate: float, limits: dict[str, Any]) -> list[str]:

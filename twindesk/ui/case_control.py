@@ -14,10 +14,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from twindesk import __version__
 from twindesk.errors import ReadOnlyCaseError, TwindeskError
-from twindesk.geometry.preview import mask_surface
 from twindesk.geometry.rulers import measure
 from twindesk.model import annotations, commands
-from twindesk.ui.session import CaseSession, load_case_data, load_mask
+from twindesk.ui.session import CaseSession, load_case_data, load_mask, read_centerlines
 
 AUTOSAVE_DEBOUNCE_MS = 2000     # snapshot shortly after each edit
 AUTOSAVE_PERIOD_MS = 30000      # and periodically, as a safety net
@@ -157,6 +156,7 @@ class CaseControl:
         self.session.close()
         self.session = None
         self.state.set_measurements([])
+        self.surface_builder.clear()
         self.state.set_volume(None, None)
         self._update_title()
         self._update_actions()
@@ -270,17 +270,13 @@ class CaseControl:
                 s.set_layer(structure, mask)
                 self._layer_sha[structure] = sha
                 self._preview_surface(structure)
+        self.panels["reslice"].set_centerlines(read_centerlines(case)[0])
 
     def _preview_surface(self, structure: str) -> None:
-        """Show a quick surface of a mask in 3D unless the case stores a real one."""
-        if structure in self._stored_surfaces:
-            return
-        layer = self.state.layers.get(structure)
-        mesh = mask_surface(layer.mask, self.state.geometry) if layer is not None else None
-        if mesh is None:
-            self.state.remove_surface(structure)
-        else:
-            self.state.set_surface(structure, mesh, meta={"preview": True})
+        """Show the mask's display surface in 3D (built off the UI thread) unless the case
+        stores a surface of its own."""
+        if structure not in self._stored_surfaces:
+            self.surface_builder.request(structure)
 
 
 def _load_job(case, progress, cancel):

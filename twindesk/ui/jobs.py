@@ -98,17 +98,19 @@ class JobManager(QObject):
 
     def start(self, title: str, fn: Callable[..., Any], params: Any,
               on_result: Callable[[Any], None] | None = None, *, child: bool = False,
-              on_cancelled: Callable[[], None] | None = None) -> Job:
+              on_cancelled: Callable[[], None] | None = None) -> Job | None:
         """Run ``fn(params, progress, cancel)`` off the UI thread.
 
         ``child=True`` runs it in a spawned process (``fn`` must be picklable), so Cancel
-        terminates it even inside a long library call.
+        terminates it even inside a long library call. While another job runs, the user is
+        told so and None is returned.
         """
-        if self.busy:
+        if self.busy:  # told to the user once, like any other error
             from twindesk.errors import InputError
 
-            raise InputError(f"'{self.current.title}' is still running",
-                             "wait for it to finish or press Cancel first")
+            self.report_error(InputError(f"'{self.current.title}' is still running",
+                                         "wait for it to finish or press Cancel first"), "")
+            return None
         signals = JobSignals()
         job = Job(title, CancelToken(), signals)
 

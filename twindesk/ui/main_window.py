@@ -21,6 +21,7 @@ from twindesk.ui.panels import PANELS
 from twindesk.ui.session import CaseSession
 from twindesk.ui.settings import Settings
 from twindesk.ui.state import ViewerState
+from twindesk.ui.surfaces import SurfaceBuilder
 from twindesk.ui.view_grid import LAYOUT_TITLES, ViewGrid
 from twindesk.ui.views.slice_view import SliceView
 from twindesk.ui.views.view3d import View3D
@@ -80,6 +81,7 @@ class MainWindow(CaseControl, QMainWindow):
         self._layer_sha: dict[str, str] = {}  # structure → sha256 of the mask shown
         self._stored_surfaces: set[str] = set()  # structures with a surface artefact
         self.jobs = JobManager(self.errors.report, self)
+        self.surface_builder = SurfaceBuilder(self.state, self.errors.report, self)
         self._build_views()
         self._build_status_bar()
         self.panels = self._build_panels()
@@ -292,6 +294,8 @@ class MainWindow(CaseControl, QMainWindow):
     def shutdown(self) -> None:
         """Stop jobs and timers, save window state, release the 3D renderer."""
         self.jobs.shutdown()
+        self.surface_builder.clear()
+        self.surface_builder.wait()
         self._autosave_timer.stop()
         self._autosave_period.stop()
         self.errors.close_all()

@@ -75,6 +75,8 @@ def mpr_strip(state):
 def render_case(case: Path, view: str, out: Path, size: tuple[int, int],
                 preset: str = "cta") -> dict:
     """Render ``view`` ("mpr", "3d" or "window") of ``case`` to the PNG ``out``."""
+    from PySide6.QtWidgets import QApplication
+
     from twindesk.app import application
     from twindesk.ui.main_window import MainWindow
     from twindesk.ui.settings import Settings
@@ -90,6 +92,8 @@ def render_case(case: Path, view: str, out: Path, size: tuple[int, int],
                                     else f"cannot open {case}", "check the case with "
                                     "'twindesk info'")
             wait_for_jobs(window)
+            window.surface_builder.wait()
+            QApplication.processEvents()  # deliver the surfaces built off the UI thread
             if window.errors.history:
                 message, hint = window.errors.history[-1]
                 raise TwindeskError(message, hint or None)

@@ -72,14 +72,29 @@ def load_case_data(case: Case, progress=None, cancel=None) -> LoadedData:
                 import pyvista as pv
 
                 data.surfaces[structure] = pv.read(case.artifact_path(name))
-            elif kind == "centerline":
-                pts = np.asarray(case.read_json(name)["points_lps_mm"], float)
-                if pts.ndim == 2 and len(pts) >= 2:
-                    data.centerlines[structure] = pts
         except (CaseError, KeyError, ValueError, OSError) as exc:
             data.warnings.append(f"{name}: {exc}")
+    data.centerlines, problems = read_centerlines(case)
+    data.warnings += problems
     rep(1.0, "done")
     return data
+
+
+def read_centerlines(case: Case) -> tuple[dict[str, np.ndarray], list[str]]:
+    """``centerline:<structure>`` artefacts as (N, 3) LPS mm arrays, and any problems."""
+    out, problems = {}, []
+    for name in sorted(case.doc["artifacts"]):
+        kind, _, structure = name.partition(":")
+        if kind != "centerline":
+            continue
+        try:
+            pts = np.asarray(case.read_json(name)["points_lps_mm"], float)
+        except (CaseError, KeyError, ValueError, OSError) as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if pts.ndim == 2 and pts.shape[1] == 3 and len(pts) >= 2:
+            out[structure] = pts
+    return out, problems
 
 
 class CaseSession:

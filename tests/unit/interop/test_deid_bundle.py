@@ -57,7 +57,8 @@ def test_deidentified_bundle_holds_no_phi(tmp_path, run_cli):
     assert r.code == 0, r.err
     assert r.json["deidentified"] is True and r.json["deidentification_key"] == "new (not kept)"
     files = _bundle_files(out)
-    assert sum(1 for n in files if n.startswith("artifacts/")) == 6  # volume, headers, 4 labels
+    # volume, headers, 4 labels and the import's version snapshot
+    assert sum(1 for n in files if n.startswith("artifacts/")) == 7
     forbidden = _forbidden(tmp_path)
     for name, data in files.items():
         for blob in (data, data.lower()):
@@ -133,3 +134,36 @@ def test_encrypted_deidentified_bundle_round_trip(tmp_path, run_cli):
     r = run_cli("import-bundle", out, tmp_path / "copy.twin", "--password-file", pw, "--json")
     assert r.code == 0, r.err
     assert r.json["patient"]["name"] == "ANONYMOUS"
+
+
+def test_version_snapshots_deidentified_and_raw_clinical_files_withheld(tmp_path, run_cli):
+    from twindesk.model.versions import record_version
+
+    path = make_case(tmp_path)
+    raw_csv = f"time_utc,sbp_mmhg\n{CLINICAL_TIME},128\n# {PHI['PatientName']}\n".encode()
+    with Case.open(path) as case:
+        case.put_bytes("clinical:src1", raw_csv, ".csv", "clinical-source")
+        record_version(case, "clinical-data", "vitals attached", {})
+        case.save("twin-add", {})
+        snapshots = [n for n in case.doc["artifacts"] if n.startswith("twin:state:")]
+        assert len(snapshots) >= 2
+        assert PHI["PatientName"].encode() in case.artifact_path(snapshots[-1]).read_bytes()
+    out = tmp_path / "anon.twinbundle"
+    r = run_cli("export", path, out, "--what", "bundle", "--deidentify", "--json")
+    assert r.code == 0, r.err
+    files = _bundle_files(out)
+    for name, data in files.items():
+        for value in _forbidden(tmp_path):
+            assert value not in data and value.lower() not in data.lower(), (name, value)
+    doc = json.loads(files["case.json"])
+    assert "clinical:src1" not in doc["artifacts"]
+    assert json.loads(files["manifest.json"])["deidentification"]["withheld"] == [
+        "clinical-source"]
+    # every snapshot still points at files that are in the bundle (revert keeps working)
+    for name in snapshots:
+        state = json.loads(files[doc["artifacts"][name]["path"]])
+        assert state["patient"]["name"] == "ANONYMOUS"
+        for rec in state["artifacts"].values():
+            assert rec["path"] in files and rec.get("kind") != "clinical-source"
+    dest = tmp_path / "imported.twin"
+    assert run_cli("import-bundle", out, dest).code == 0

@@ -153,3 +153,22 @@ def test_import_bundle_refuses_existing_destination(run_cli, case_path, tmp_path
     out, _ = roundtrip(run_cli, case_path, tmp_path)
     r = run_cli("import-bundle", out, case_path)
     assert r.code == 2 and "already exists" in r.err
+
+
+def test_bundle_carries_files_of_earlier_versions(run_cli, case_path, tmp_path):
+    from twindesk.model.versions import record_version
+
+    with Case.open(case_path) as case:
+        case.put_json("result:test", {"value_mm": 1.0}, "result")
+        record_version(case, "edit", "first value", {})
+        case.save("edit", {})
+        case.put_json("result:test", {"value_mm": 2.0}, "result")
+        case.save("edit", {})
+    out, _ = roundtrip(run_cli, case_path, tmp_path)
+    dest = tmp_path / "copy.twin"
+    assert run_cli("import-bundle", out, dest).code == 0
+    with Case.open(dest, write=False) as copy:
+        state = copy.read_json("twin:state:v1")
+        old = state["artifacts"]["result:test"]
+        assert json.loads((dest / old["path"]).read_text()) == {"value_mm": 1.0}
+        assert copy.read_json("result:test") == {"value_mm": 2.0}

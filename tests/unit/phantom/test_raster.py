@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from twindesk.phantom.anatomy import Anatomy
-from twindesk.phantom.body import SmoothUnion
 from twindesk.phantom.params import PhantomParams
 from twindesk.phantom.raster import Grid, blur_and_noise, occupancy, occupancy_coarse
-from twindesk.phantom.shapes import Ellipsoid, Sphere
+from twindesk.phantom.shapes import Ellipsoid, SmoothUnion, Sphere
 
 
 def brute_force(shape, grid):

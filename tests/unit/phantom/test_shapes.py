@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twindesk.phantom.shapes import (
-    CapsuleChain, Centerline, Ellipsoid, EllipticCylinder, Sphere, Tube, Union, circular,
-    elliptic, spline_path, straight_path,
-)
+from twindesk.phantom.shapes import CapsuleChain, Ellipsoid, EllipticCylinder, Sphere, Union
+from twindesk.phantom.tubes import Centerline, Tube, circular, elliptic, spline_path, straight_path
 
 RNG = np.random.default_rng(7)
 

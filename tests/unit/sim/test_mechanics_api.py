@@ -66,3 +66,38 @@ def test_fast_placement_report_and_uncertainty_intervals():
     assert set(scalar_metrics(rep)) >= {"levels.inflow.max_mm", "contact_pressure.max_kpa"}
     with pytest.raises(InputError):
         place(device, tissue, pl, model="medium")
+
+
+def test_records_map_one_to_one_from_library_tables():
+    from twindesk.sim.mechanics.params import OccluderSize, record_from_dict
+
+    spec = record_from_dict(FrameSpec, {"rows_of_cells": 5, "cells_per_row": 15,
+                                        "strut_width_mm": 0.25, "strut_thickness_mm": 0.45,
+                                        "crimped_diameter_mm": 6.0, "source": "generic"})
+    assert spec == generic.SE_FRAME
+    size = record_from_dict(FrameSize, {"size_mm": 26, "nominal_diameter_mm": 26,
+                                        "frame_height_mm": 45, "inflow_diameter_mm": 26,
+                                        "waist_diameter_mm": 23, "outflow_diameter_mm": 32,
+                                        "radial_force": [[22, 8.0, 14.0], [24, 5.0, 9.0]]})
+    assert size.radial_force == ((22.0, 8.0, 14.0), (24.0, 5.0, 9.0))
+    occ = record_from_dict(OccluderSize, {"diameter_mm": 27, "depth_mm": 20,
+                                          "compression_min_pct": 8, "compression_max_pct": 30,
+                                          "ostium_min_mm": 17, "ostium_max_mm": 25})
+    assert occ.size_mm == 27
+    with pytest.raises(InputError, match="FrameSpec"):
+        record_from_dict(FrameSpec, {"rows_of_cells": 5})
+
+
+def test_fast_calibration_is_cached_on_disk():
+    from twindesk.paths import user_cache_dir
+    from twindesk.sim.mechanics import api
+
+    device = generic.be_frame(23.0)
+    api.fast_model.cache_clear()
+    first = api.fast_model(device)
+    files = list((user_cache_dir() / "mechanics").glob("*.json"))
+    assert len(files) == 1
+    api.fast_model.cache_clear()
+    again = api.fast_model(device)
+    assert again.calibration.reference_profile == first.calibration.reference_profile
+    assert np.allclose(again.mesh.nodes_mm, first.mesh.nodes_mm)

@@ -1,9 +1,10 @@
 """Synthetic contrast CT of a simple aorta (ascending, arch, descending) with a spine,
 sternum and a calcified nodule, rigidly placed and sampled on any grid.
 
-Anatomy frame (mm, LPS): ascending aorta = cylinder along z at (x=-15, y=0), z from -40 to
-10, radius ``r_asc_mm``; arch = cylinder along x at (y=0, z=18), x from -15 to 15, radius 10;
-descending = cylinder along z at (x=15, y=0), z from -45 to 18, radius 11. Lumen 400 HU,
+Anatomy frame (mm, LPS): ascending aorta = cylinder along z at (x=-20, y=0), z from -40 to
+10, radius ``r_asc_mm``; arch = cylinder along x at (y=0, z=18), x from -20 to 20, radius 10;
+descending = cylinder along z at (x=20, y=0), z from -45 to 18, radius 11 (at least 11 mm
+from the ascending aorta, as the pulmonary trunk keeps them apart). Lumen 400 HU,
 soft tissue 40 HU, bone 1100 HU, Gaussian noise 15 HU (fixed seed).
 """
 
@@ -24,13 +25,13 @@ def rotation(ax_deg: float, ay_deg: float, az_deg: float) -> np.ndarray:
 def _hu(q: np.ndarray, r_asc_mm: float) -> np.ndarray:
     x, y, z = q[..., 0], q[..., 1], q[..., 2]
     hu = np.full(x.shape, 40.0)
-    asc = ((x + 15) ** 2 + y ** 2 <= r_asc_mm ** 2) & (z >= -40) & (z <= 10)
-    arch = (y ** 2 + (z - 18) ** 2 <= 10 ** 2) & (x >= -15) & (x <= 15)
-    desc = ((x - 15) ** 2 + y ** 2 <= 11 ** 2) & (z >= -45) & (z <= 18)
+    asc = ((x + 20) ** 2 + y ** 2 <= r_asc_mm ** 2) & (z >= -40) & (z <= 10)
+    arch = (y ** 2 + (z - 18) ** 2 <= 10 ** 2) & (x >= -20) & (x <= 20)
+    desc = ((x - 20) ** 2 + y ** 2 <= 11 ** 2) & (z >= -45) & (z <= 18)
     hu[asc | arch | desc] = 400.0
     spine = (np.abs(x) <= 10) & (y >= 28) & (y <= 45)
     sternum = (np.abs(x) <= 25) & (y >= -48) & (y <= -44) & (np.abs(z) <= 30)
-    nodule = (x + 30) ** 2 + (y + 20) ** 2 + (z + 20) ** 2 <= 4 ** 2
+    nodule = (x + 42) ** 2 + (y + 20) ** 2 + (z + 20) ** 2 <= 4 ** 2
     hu[spine | sternum | nodule] = 1100.0
     return hu
 

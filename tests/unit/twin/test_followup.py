@@ -20,8 +20,8 @@ def studies(tmp_path_factory):
     from twindesk.io.volume import geometry_of, write_case_volume
 
     root = tmp_path_factory.mktemp("fu")
-    base = volume(R_BASE, 1.5, (-45.0, -55.0, -55.0), (60, 70, 70))
-    fu = volume(R_FU, 1.25, (-52.0, -62.0, -50.0), (84, 96, 90), rotation(*ROT_DEG), SHIFT_MM,
+    base = volume(R_BASE, 1.5, (-52.0, -55.0, -55.0), (70, 70, 70))
+    fu = volume(R_FU, 1.25, (-58.0, -62.0, -50.0), (94, 96, 90), rotation(*ROT_DEG), SHIFT_MM,
                 seed=2)
     fu_path = root / "followup.mha"
     sitk.WriteImage(fu, str(fu_path))
@@ -52,8 +52,11 @@ def test_growth_from_native_measurements(result):
     years = (np.datetime64("2024-07-10") - np.datetime64("2023-01-10")).astype(int) / 365.25
     assert g["interval_years"] == pytest.approx(years)
     assert g["rate_mm_per_year"] == pytest.approx(4.0 / years, abs=0.4 / years)
+    # measured natively at the level of the baseline's widest section: the same 36 mm
+    assert g["followup_diameter_at_baseline_level_mm"] == pytest.approx(2 * R_FU, abs=0.3)
     # sporadic twin: 55 mm diameter and 5 mm/year thresholds, neither reached
     assert g["diameter_threshold_mm"] == 55 and g["flags"] == []
+    assert result["followup"]["warnings"] == []
 
 
 def test_registration_recovers_the_known_rigid_transform(result):
@@ -65,7 +68,7 @@ def test_registration_recovers_the_known_rigid_transform(result):
     # points of the aorta map where the true transform puts them (within 1 mm)
     c = np.array(r["center_lps_mm"])
     t = np.array(r["translation_mm"])
-    for q in ([-15, 0, -20], [0, 0, 18], [15, 0, -30], [-30, -20, -20]):
+    for q in ([-20, 0, -20], [0, 0, 18], [20, 0, -30], [-42, -20, -20]):
         q = np.array(q, float)
         est = est_r @ (q - c) + c + t
         true = truth_r @ q + np.array(SHIFT_MM)
@@ -133,8 +136,8 @@ def test_dicom_follow_up_uses_the_twins_deidentification_key(tmp_path):
     from twindesk.model.ingest import import_source
     from twindesk.twin.followup import FollowUpParams, run
 
-    base = volume(R_BASE, 2.0, (-45.0, -55.0, -55.0), (46, 54, 52))
-    fu = volume(R_FU, 2.0, (-45.0, -55.0, -55.0), (46, 54, 52), seed=3)
+    base = volume(R_BASE, 2.0, (-52.0, -55.0, -55.0), (52, 54, 52))
+    fu = volume(R_FU, 2.0, (-52.0, -55.0, -55.0), (52, 54, 52), seed=3)
     write_series(base, tmp_path / "base", patient_name="Doe^Jane", patient_id="MRN-123",
                  study_date="20230110")
     write_series(fu, tmp_path / "fu", patient_name="Doe^Jane", patient_id="MRN-123",

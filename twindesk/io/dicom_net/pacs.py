@@ -39,6 +39,16 @@ def _associate(peer: PacsPeer, ae, **kwargs):
     return assoc
 
 
+def _require_status(status, peer: PacsPeer, what: str, service: str) -> None:
+    """pynetdicom yields an empty status when the peer aborts or stops answering."""
+    if status is None or "Status" not in status:
+        raise InputError(f"PACS {peer.called_ae}@{peer.host}:{peer.port} ended the {what} "
+                         f"without an answer (it may not know the calling AE "
+                         f"'{peer.calling_ae}')",
+                         f"ask the PACS administrator to allow {service} for this AE title, "
+                         "or try again with a longer --timeout-s")
+
+
 def _new_ae(peer: PacsPeer):
     from pynetdicom import AE
 
@@ -70,12 +80,7 @@ def find_studies(peer: PacsPeer, *, patient_id: str = "", patient_name: str = ""
     studies = []
     try:
         for status, identifier in assoc.send_c_find(query, FindModel):
-            if status is None or "Status" not in status:
-                raise InputError(f"PACS {peer.called_ae}@{peer.host}:{peer.port} ended the query "
-                                 "without an answer (it may not know the calling AE "
-                                 f"'{peer.calling_ae}')",
-                                 "ask the PACS administrator to allow C-FIND for this AE "
-                                 "title, or try again with a longer --timeout-s")
+            _require_status(status, peer, "query", "C-FIND")
             if status.Status in (0xFF00, 0xFF01) and identifier is not None:
                 studies.append({k: _text(identifier.get(k)) for k in FIND_KEYS})
             elif status.Status not in (0x0000, 0xFF00, 0xFF01):
@@ -128,12 +133,7 @@ def get_study(peer: PacsPeer, inbox: Path, study_uid: str, series_uid: str = "",
     final_status = None
     try:
         for status, _ in assoc.send_c_get(query, GetModel):
-            if status is None or "Status" not in status:
-                raise InputError(f"PACS {peer.called_ae}@{peer.host}:{peer.port} ended the "
-                                 "retrieve without an answer (it may not know the calling AE "
-                                 f"'{peer.calling_ae}')",
-                                 "ask the PACS administrator to allow C-GET for this AE "
-                                 "title, or try again with a longer --timeout-s")
+            _require_status(status, peer, "retrieve", "C-GET")
             final_status = status.Status
             remaining = status.get("NumberOfRemainingSuboperations")
             done = status.get("NumberOfCompletedSuboperations")

@@ -12,6 +12,8 @@ options, so they are cached in memory (the GUI drags the fast model repeatedly).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -19,11 +21,13 @@ from functools import lru_cache
 import numpy as np
 
 from twindesk.errors import InputError
+from twindesk.io.atomic import atomic_write_bytes
+from twindesk.paths import user_cache_dir
 from twindesk.jobs.core import CancelToken, ProgressReporter
 from twindesk.sim.mechanics import metrics
 from twindesk.sim.mechanics.contact import SurfaceWall
 from twindesk.sim.mechanics.deploy import CrimpedFrame, _nc_crown, crimp, deploy_full
-from twindesk.sim.mechanics.fast import FAST_OPTIONS, FastModel
+from twindesk.sim.mechanics.fast import FAST_OPTIONS, FastCalibration, FastModel
 from twindesk.sim.mechanics.params import (Device, Placement, SolverOptions, TissueModel)
 from twindesk.sim.mechanics.results import DeployedFrame, FrameTransform, from_result
 from twindesk.sim.mechanics.surface import TriangleSurface
@@ -37,15 +41,34 @@ def crimped_frame(device: Device, options: SolverOptions = FULL_OPTIONS) -> Crim
     return crimp(device, options)
 
 
+CALIBRATION_VERSION = 1      # bump when the mechanics change what a calibration means
+
+
 @lru_cache(maxsize=32)
 def fast_model(device: Device, options: SolverOptions = FULL_OPTIONS) -> FastModel:
-    """The reduced model of a device (cached), fitted to the library's bench radial-force
-    curve when the size has one, otherwise to the full model's."""
+    """The reduced model of a device, fitted to the library's bench radial-force curve
+    when the size has one, otherwise to the full model's. Calibrations are cached in
+    memory and in the user cache folder (``mechanics/<hash>.json``), so a size sweep
+    pays them once per device size and machine."""
+    key = hashlib.sha256(repr((CALIBRATION_VERSION, device, options,
+                               FAST_OPTIONS)).encode()).hexdigest()[:24]
+    path = user_cache_dir() / "mechanics" / f"{key}.json"
+    try:
+        cal = FastCalibration.from_json(json.loads(path.read_text()))
+        return FastModel(device, cal, FAST_OPTIONS)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass                                  # absent or unreadable: calibrate again
     bench = getattr(device.size, "radial_force", ())
     curve = np.array([[d, cof] for d, cof, _ in bench]) if bench else None
     crimped = None if curve is not None else crimped_frame(device, options)
-    return FastModel.calibrate(device, curve, full_options=options, crimped=crimped,
-                               options=FAST_OPTIONS)
+    model = FastModel.calibrate(device, curve, full_options=options, crimped=crimped,
+                                options=FAST_OPTIONS)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(model.calibration.to_json()).encode())
+    except OSError:
+        pass                                  # a read-only cache only costs time
+    return model
 
 
 def as_surface(tissue) -> TriangleSurface:
@@ -91,7 +114,8 @@ def place(device: Device, tissue, placement: Placement, *,
     rep = ProgressReporter(progress, cancel=cancel)
     surf = as_surface(tissue).oriented_outward(placement.axis_point_lps_mm)
     transform = FrameTransform.from_placement(placement)
-    surf_frame = TriangleSurface(transform.to_frame(surf.points), surf.faces)
+    surf_frame = _around_device(TriangleSurface(transform.to_frame(surf.points), surf.faces),
+                                device)
     wall = SurfaceWall(surf_frame, tissue_model.foundation_stiffness_n_per_mm3,
                        vertex_stiffness_scale, "tissue")
     nc_az = placement.noncoronary_azimuth_rad() - np.radians(placement.rotation_deg)
@@ -109,6 +133,23 @@ def place(device: Device, tissue, placement: Placement, *,
                       surf_frame, time.perf_counter() - t0)
     rep(1.0, "deployed")
     return out
+
+
+def _around_device(surf: TriangleSurface, device: Device, margin_mm: float = 15.0):
+    """Only the wall within reach of the frame: a cylinder of twice the nominal radius
+    (+ margin) around the axis, from below the inflow to above the crimped frame's
+    height (large segmentation surfaces — whole blood pools — stay cheap)."""
+    from twindesk.sim.mechanics.frame import nominal_profile
+
+    prof = nominal_profile(device)
+    z = np.linspace(0.0, prof.height_mm, 50)
+    r_max = 2.0 * float(prof.radius(z).max()) + margin_mm
+    tri = surf.points[surf.faces]
+    r = np.hypot(tri[..., 0], tri[..., 1]).min(axis=1)
+    zt = tri[..., 2]
+    keep = (r < r_max) & (zt.max(axis=1) > -margin_mm) & (
+        zt.min(axis=1) < 1.6 * prof.height_mm + margin_mm)
+    return surf.cropped(keep) if not np.all(keep) else surf
 
 
 def report(df: DeployedFrame, points_lps_mm: dict[str, np.ndarray] | None = None) -> dict:

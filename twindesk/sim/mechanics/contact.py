@@ -5,7 +5,8 @@ outer — or, for a balloon, inner — surface lies beyond the wall) and its gra
 contact force on a node is ``-k A φ(p) ∇p`` with ``k`` the wall's pressure stiffness
 (N/mm³: a Winkler foundation for tissue, a large penalty for rigid tools), ``A`` the
 node's smeared wall area (mm²) and ``φ`` the penetration smoothed quadratically over
-``smoothing_mm`` (C¹ contact for Newton). Contact is frictionless.
+``smoothing_mm`` (C¹ contact for Newton; at least 0.05 mm on compliant tissue walls).
+Contact is frictionless.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from twindesk.sim.mechanics.surface import SmoothWallField, TriangleSurface
+
+
+COMPLIANT_N_PER_MM3 = 1.0        # walls softer than this are tissue foundations
+COMPLIANT_SMOOTHING_MM = 0.05
 
 
 @dataclass
@@ -59,6 +64,10 @@ class Wall:
     def contact(self, x: np.ndarray, area_mm2: np.ndarray, offset_mm: float,
                 smoothing_mm: float) -> ContactResult:
         p, grad, hess, extras = self.penetration(x, offset_mm)
+        # a compliant wall is penetrated by tenths of millimetres: a wider smoothing
+        # keeps contact onset gentle without changing the equilibrium noticeably
+        if self.stiffness_n_per_mm3 < COMPLIANT_N_PER_MM3:
+            smoothing_mm = max(smoothing_mm, COMPLIANT_SMOOTHING_MM)
         phi, dphi = smoothed(p, smoothing_mm)
         ka = self.stiffness_at(extras) * area_mm2
         force = -(ka * phi)[:, None] * grad

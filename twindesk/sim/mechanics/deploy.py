@@ -213,16 +213,17 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
                    symmetric=False)
 
 
-CATHETER_RESIDUAL = 0.02       # fraction of the centring spring left after detaching
+CATHETER_RESIDUAL = 0.05       # fraction of the centring spring left after detaching
 
 
 def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStats,
            cancel=None, progress=None) -> FrameState:
     """Detach the catheter's centring springs and set the implant depth.
 
-    The centring springs are relaxed to ``CATHETER_RESIDUAL`` of their stiffness (0.02
-    N/mm by default: a millimetre of shift costs 0.02 N against wall forces of newtons,
-    and it keeps a frame that touches the wall only at one end from tilting freely).
+    The centring springs are relaxed to ``CATHETER_RESIDUAL`` of their stiffness (0.05
+    N/mm by default: a millimetre of shift costs 0.05 N against wall forces of several
+    newtons, and it keeps a frame that touches the wall only at one end from tilting
+    freely, which would make Newton cycle between contact states).
     Depth is defined at the non-coronary inflow crown, while the hold acts on the inflow
     ring's mean height: the hold is shifted until that crown sits at z = 0.
     """
@@ -239,9 +240,11 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
         dz = float(state.x[nc_node, 2])
         if abs(dz) < 0.02:
             break
-        z0 = axial.target
-        state = prob.run_stage(state, lambda lam, z0=z0, dz=dz: setattr(
-            axial, "target", z0 - lam * dz), 1, stats, None, cancel, None, "depth")
+        # move the frame rigidly (the wall only reacts to the change) and re-balance
+        axial.target -= dz
+        state = state.copy()
+        state.x[:, 2] -= dz
+        state = prob.run_stage(state, lambda lam: None, 1, stats, None, cancel, None, "depth")
     return state
 
 

@@ -53,6 +53,20 @@ class FastCalibration:
     source: str                         # "full model" or "bench curve"
     reference_profile: Profile | None   # balloon-expandable: recoiled free profile
 
+    def to_json(self) -> dict:
+        prof = self.reference_profile
+        return {"scale": self.scale, "target_curve": self.target_curve.tolist(),
+                "fitted_curve": self.fitted_curve.tolist(), "source": self.source,
+                "reference_profile": None if prof is None else [list(prof.z_mm),
+                                                                list(prof.r_mm)]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> FastCalibration:
+        prof = data["reference_profile"]
+        return cls(float(data["scale"]), np.array(data["target_curve"]).reshape(-1, 2),
+                   np.array(data["fitted_curve"]).reshape(-1, 2), str(data["source"]),
+                   None if prof is None else Profile(tuple(prof[0]), tuple(prof[1])))
+
     @property
     def max_relative_error(self) -> float:
         t, f = self.target_curve[:, 1], self.fitted_curve[:, 1]

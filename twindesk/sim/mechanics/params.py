@@ -219,6 +219,20 @@ def material_from_dict(data: dict) -> Material:
             from exc
 
 
+def record_from_dict(cls, data: dict, where: str = ""):
+    """Build ``FrameSpec``/``FrameSize``/``OccluderSize`` from a device-library table:
+    keys equal to the field names are taken, others (``source``, ranges …) ignored."""
+    names = {f.name for f in fields(cls)}
+    values = {k: v for k, v in data.items() if k in names}
+    if "radial_force" in values:
+        values["radial_force"] = tuple(tuple(row) for row in values["radial_force"])
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise InputError(f"{where or cls.__name__}: {exc}",
+                         hint="add the missing key to the device file") from exc
+
+
 @dataclass(frozen=True)
 class Device:
     """A frame to simulate: kind, pattern, one size and its material."""

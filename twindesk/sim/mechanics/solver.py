@@ -158,24 +158,30 @@ class _NewtonSolver:
         raise NotImplementedError
 
     def newton(self, state: FrameState, max_step_mm: float = 0.3, max_spin_rad: float = 0.15):
-        """Equilibrium from ``state`` (a modified copy) or None if not converged."""
+        """Equilibrium from ``state`` (a modified copy) or None if not converged.
+
+        Converged when the residual norm is below the larger of the absolute tolerance,
+        1e-8 of the largest element force and 1e-4 of the total wall and catheter force
+        (a residual of 1e-4 of the load moves the frame by micrometres).
+        """
         opts = self.options
         trial = state.copy()
         history = []
         for it in range(1, opts.max_newton_iterations + 1):
             ev = self.evaluate(trial)
             rnorm = float(np.linalg.norm(ev.residual))
-            history.append(rnorm)
-            tol = max(opts.residual_tolerance_n, 1e-8 * ev.force_scale)
             if not np.isfinite(rnorm):
                 return None, it, rnorm, ev
+            history.append(rnorm)
+            tol = max(opts.residual_tolerance_n, 1e-8 * ev.force_scale,
+                      1e-4 * _external_total(ev))
             if rnorm < tol and it > 1:
                 trial.fibre = ev.fibre
                 return trial, it, rnorm, ev
             # diverging or stalled: give up early so the caller cuts the load step
-            if it >= 8 and rnorm > 10 * max(history[0], min(history[:-1])):
+            if len(history) >= 8 and rnorm > 10 * max(history[0], min(history[:-1])):
                 return None, it, rnorm, ev
-            if it >= 12 and min(history[-8:]) > 0.5 * min(history[:-8]):
+            if len(history) >= 12 and min(history[-8:]) > 0.5 * min(history[:-8]):
                 return None, it, rnorm, ev
             try:
                 du = splu(ev.tangent, permc_spec="MMD_AT_PLUS_A").solve(-ev.residual)
@@ -187,8 +193,7 @@ class _NewtonSolver:
             big_t = np.abs(du[:, :3]).max()
             big_r = np.abs(du[:, 3:]).max()
             s = min(1.0, max_step_mm / max(big_t, 1e-300), max_spin_rad / max(big_r, 1e-300))
-            trial.x = trial.x + s * du[:, :3]
-            trial.rot = expm(s * du[:, 3:]) @ trial.rot
+            trial = _advance(trial, s * du)
         return None, opts.max_newton_iterations, rnorm, ev
 
     def run_stage(self, state: FrameState, setter: Callable[[float], None], steps: int,
@@ -242,6 +247,19 @@ class _NewtonSolver:
             if iters <= 6:
                 dlam = min(1.5 * dlam, 2.0 / steps)
         return state
+
+
+def _advance(state: FrameState, du: np.ndarray) -> FrameState:
+    """``state`` moved by ``du`` (n, 6): translations added, spins applied."""
+    return FrameState(state.x + du[:, :3], expm(du[:, 3:]) @ state.rot, state.fibre)
+
+
+def _external_total(ev: Evaluation) -> float:
+    """Sum of the magnitudes of wall and catheter forces (N)."""
+    total = float(np.linalg.norm(ev.constraint_forces, axis=1).sum())
+    for res in ev.contacts.values():
+        total += float(np.linalg.norm(res.force, axis=1).sum())
+    return total
 
 
 def _extrapolate(prev: FrameState, cur: FrameState, ratio: float) -> FrameState:

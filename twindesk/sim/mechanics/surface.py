@@ -113,6 +113,15 @@ class TriangleSurface:
         return TriangleSurface(self.points @ np.asarray(rotation).T + translation, self.faces,
                                self._k)
 
+    def cropped(self, keep_faces: np.ndarray) -> TriangleSurface:
+        """The sub-surface of the faces selected by a boolean mask (vertices renumbered)."""
+        faces = self.faces[np.asarray(keep_faces, bool)]
+        used, inverse = np.unique(faces, return_inverse=True)
+        if len(faces) == 0:
+            raise InputError("tissue surface: nothing of the surface lies around the device",
+                             hint="check the placement axis point and direction")
+        return TriangleSurface(self.points[used], inverse.reshape(-1, 3), self._k)
+
     def oriented_outward(self, inside_point_mm) -> TriangleSurface:
         """Flip all faces if most normals point toward ``inside_point_mm`` (a lumen point)."""
         to_in = np.asarray(inside_point_mm, float) - self.points[self.faces].mean(axis=1)

@@ -26,7 +26,7 @@ BRUSH_TOOLS = {"paint": "paint", "erase": "erase", "threshold": "threshold"}
 def segmentation_job_spec(window, structure: str, child: bool = True):
     """(title, job, params, child) of an automatic segmentation, for the benchmark."""
     return (f"Segmenting {structure}", segment_job,
-            SegmentJobParams(window.session.case.image(), structure), child)
+            SegmentJobParams(window.session.case.artifact_path("volume"), structure), child)
 
 
 class SegmentationPanel(Panel):
@@ -89,7 +89,8 @@ class SegmentationPanel(Panel):
         self.volume_label.setObjectName("seg_volume")
         layout.addWidget(self.volume_label)
         layout.addStretch(1)
-        self._stroke: np.ndarray | None = None
+        self._stroke: np.ndarray | None = None   # the mask being drawn
+        self._before: np.ndarray | None = None   # the mask before the stroke
         self.state.seed_clicked.connect(self._seed)
         self.state.brush_stroke.connect(self._brush)
         self.state.layers_changed.connect(self.update_volume)
@@ -169,7 +170,7 @@ class SegmentationPanel(Panel):
         structure = self.current
         seed = None if seed_lps_mm is None else tuple(float(v) for v in seed_lps_mm)
         aorta = self.state.layers.get("aorta")
-        params = SegmentJobParams(session.case.image(), structure, seed,
+        params = SegmentJobParams(session.case.artifact_path("volume"), structure, seed,
                                   aorta.mask.astype(bool) if aorta and structure != "aorta"
                                   else None)
         self.window_.jobs.start(f"Segmenting {structure}", segment_job, params,
@@ -201,6 +202,7 @@ class SegmentationPanel(Panel):
                 layer = self.state.layers.get(name)
                 self._stroke = layer.mask.astype(bool) if layer is not None else \
                     np.zeros(self.state.volume.shape, bool)
+                self._before = self._stroke.copy() if layer is not None else None
             edit_ = self._edit_at(tool, lps)
             self._stroke = edit.apply_edit(self._stroke, self.state.volume, self._grid(), edit_)
         except TwindeskError as exc:
@@ -211,6 +213,9 @@ class SegmentationPanel(Panel):
         self.state.set_layer(name, self._stroke.astype(np.uint8))  # shown now, stored at the end
         if phase == "end":
             stroke, self._stroke = self._stroke, None
+            before, self._before = self._before, None
+            if before is not None and np.array_equal(stroke, before):
+                return  # the stroke changed nothing: no edit to undo
             self.commit(name, stroke, f"{edit_.operation} {name} brush stroke "
                                       f"r {edit_.radius_mm:g} mm")
 
@@ -231,7 +236,11 @@ class SegmentationPanel(Panel):
                 raise TwindeskError(f"'{self.current}' has no mask yet",
                                     "segment it (Auto or Seed) or paint it first")
             e = edit.Edit(operation)
-            new = edit.apply_edit(layer.mask.astype(bool), None, self._grid(), e)
+            old = layer.mask.astype(bool)
+            new = edit.apply_edit(old, None, self._grid(), e)
+            if np.array_equal(new, old):
+                self.window_.show_status(f"{e.label(self.current)}: nothing to change")
+                return
             self.commit(self.current, new, e.label(self.current))
         except TwindeskError as exc:
             self.window_.errors.report(exc)

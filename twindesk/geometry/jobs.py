@@ -163,7 +163,7 @@ def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]
 
 
 def _add_region(poly) -> None:
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     arr = ns.numpy_to_vtk(np.zeros(poly.GetNumberOfCells(), np.int32), deep=True)
     arr.SetName("region_id")
@@ -236,7 +236,7 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
 
 
 def write_unstructured(ug, path) -> None:
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     w = vtk.vtkXMLUnstructuredGridWriter()
     w.SetFileName(str(path))

@@ -93,8 +93,8 @@ def cut_and_cap(surface, caps: list[Cap]):
 
     Returns a closed vtkPolyData with the cell array ``region_id``.
     """
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     poly = surface
     for cap in caps:
@@ -136,10 +136,10 @@ def cut_and_cap(surface, caps: list[Cap]):
 def _clip_end(poly, cap: Cap):
     """Remove the part of the surface beyond the cap's plane that is connected to the end
     at the cap (other parts of the vessel beyond the infinite plane are left alone)."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     tri = vtk.vtkTriangleFilter()
     tri.SetInputData(poly)
@@ -189,7 +189,7 @@ def _cap_of(point: np.ndarray, caps: list[Cap]) -> Cap | None:
 
 
 def _triangles(poly) -> np.ndarray:
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     cells = ns.vtk_to_numpy(poly.GetPolys().GetConnectivityArray()).astype(np.int64)
     return cells.reshape(-1, 3)
@@ -224,8 +224,8 @@ def _boundary_loops(poly) -> list[np.ndarray]:
 
 
 def _polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray | None = None):
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     poly = vtk.vtkPolyData()
     vp = vtk.vtkPoints()
@@ -271,7 +271,7 @@ def tetrahedralize(capped, params: MeshParams, inlet_lps_mm=None
     """Fill a closed surface with tetrahedra (fTetWild). Returns points and ``(M, 4)`` tets
     with positive volume in VTK's convention."""
     import pytetwild
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(capped.GetPoints().GetData()).astype(np.float64)
     faces = _triangles(capped).astype(np.int32)
@@ -393,8 +393,8 @@ def region_table(points: np.ndarray, faces: np.ndarray, region: np.ndarray, caps
 
 def unstructured_grid(points: np.ndarray, tets: np.ndarray):
     """A vtkUnstructuredGrid of linear tetrahedra."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     ug = vtk.vtkUnstructuredGrid()
     vp = vtk.vtkPoints()
@@ -412,7 +412,7 @@ def unstructured_grid(points: np.ndarray, tets: np.ndarray):
 def boundary_polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray):
     """The ``mesh_boundary`` surface: the used mesh points (exact coordinates), triangles,
     cell array ``region_id`` and point array ``mesh_point_id`` (index into the VTU)."""
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     used, inv = np.unique(faces, return_inverse=True)
     poly = _polydata(points[used], inv.reshape(-1, 3), region)

@@ -19,6 +19,7 @@ appendage.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -92,8 +93,10 @@ class Synthetic:
     la_point_lps_mm: tuple[float, float, float]
 
 
+@lru_cache(maxsize=2)
 def make_cta(spacing_mm: float = 1.5, noise_hu: float = 20.0, seed: int = 0,
              blur_mm: float = 0.7) -> Synthetic:
+    """The synthetic CTA (cached: it is deterministic and read-only in tests)."""
     import SimpleITK as sitk
     from scipy import ndimage as ndi
 
@@ -203,3 +206,61 @@ def near_plane(image, z0: float = 0.0, band_mm: float = 3.0) -> np.ndarray:
     out = np.zeros(sitk.GetArrayViewFromImage(image).shape, bool)
     out[band] = True
     return out
+
+
+def make_case(path, image, masks: dict | None = None, meta: dict | None = None):
+    """A case holding ``image`` as its volume (and optional ``labels:<s>`` masks), made with
+    the case store's own primitives; returns the case path (closed)."""
+    from pathlib import Path
+
+    import SimpleITK as sitk
+
+    from twindesk.imaging import labels
+    from twindesk.io.volume import geometry_of, write_case_volume
+    from twindesk.model.case import Case
+
+    path = Path(path)
+    case = Case.create(path)
+    try:
+        case.put_artifact("volume", lambda p: write_case_volume(image, p), ".mha", "volume")
+        case.doc["image"] = {**geometry_of(image), "modality": "CT"}
+        case.save("import", {"source": "synthetic"})
+        for name, mask in (masks or {}).items():
+            labels.store(case, name, mask, f"test {name}", (meta or {}).get(name))
+        if masks:
+            case.save("test masks", {})
+    finally:
+        case.close()
+    assert sitk is not None
+    return path
+
+
+def tube_mask(spacing_mm: float, radius_mm: float, length_mm: float, curved: bool = False,
+              pad_mm: float = 6.0):
+    """A voxelized tube (straight along z, or a half circle of radius 40 mm in the x-z
+    plane) and its true axis: ``(image, mask, axis_points_lps_mm)``."""
+    import SimpleITK as sitk
+
+    if curved:
+        rc = 40.0
+        lo = np.array([-rc - radius_mm - pad_mm, -radius_mm - pad_mm, -pad_mm])
+        hi = np.array([rc + radius_mm + pad_mm, radius_mm + pad_mm, rc + radius_mm + pad_mm])
+    else:
+        lo = np.array([-radius_mm - pad_mm, -radius_mm - pad_mm, 0.0])
+        hi = np.array([radius_mm + pad_mm, radius_mm + pad_mm, length_mm])
+    n = np.floor((hi - lo) / spacing_mm).astype(int) + 1
+    zz, yy, xx = np.meshgrid(*[lo[k] + spacing_mm * np.arange(n[k]) for k in (2, 1, 0)],
+                             indexing="ij")
+    if curved:
+        rho = np.hypot(xx, zz)
+        ang = np.arctan2(zz, xx)
+        mask = (np.hypot(rho - rc, yy) <= radius_mm) & (ang >= 0.1) & (ang <= np.pi - 0.1)
+        t = np.linspace(0.1, np.pi - 0.1, 400)
+        axis = np.stack([rc * np.cos(t), np.zeros_like(t), rc * np.sin(t)], 1)
+    else:
+        mask = (np.hypot(xx, yy) <= radius_mm) & (zz >= 2.0) & (zz <= length_mm - 2.0)
+        axis = np.stack([np.zeros(50), np.zeros(50), np.linspace(2.0, length_mm - 2.0, 50)], 1)
+    img = sitk.GetImageFromArray(np.where(mask, 300, -50).astype(np.int16))
+    img.SetOrigin(tuple(float(v) for v in lo))
+    img.SetSpacing((spacing_mm,) * 3)
+    return img, mask, axis

@@ -6,7 +6,9 @@ Conventions for every subcommand:
   ``twindesk/schemas/<command>.schema.json``; otherwise human text and a progress bar.
 * Exit 0 on success, 2 on bad input (message on stderr naming the file/field and what to do),
   1 on internal error (traceback only with ``--debug``), 130 when cancelled.
-* Points are ``X,Y,Z`` in LPS millimetres; several points separated by ``;``.
+* Points are ``X,Y,Z`` in LPS millimetres; several points separated by ``;``. Point flags
+  end in ``-lps`` and accept values that start with a minus sign
+  (:func:`twindesk.cli.args.attach_point_values`).
 
 Command modules are the ``*_cmds.py`` files in this package; each has ``register(subparsers,
 common)``. They import heavy libraries only inside their handlers so start-up stays fast.
@@ -56,10 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script. Returns the process exit code."""
+    from twindesk.cli.args import attach_point_values, point_flags
     from twindesk.cli.output import emit, report_error
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    argv = attach_point_values(list(sys.argv[1:] if argv is None else argv),
+                               point_flags(parser))
     if not argv or argv == ["--debug"]:
         argv = ["gui"] + argv if "gui" in _subcommand_names(parser) else ["--help"]
     args = parser.parse_args(argv)

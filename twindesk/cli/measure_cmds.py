@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--hinges-lps", metavar="X,Y,Z;X,Y,Z;X,Y,Z",
                    help="hinge points (cusp nadirs) of the right, left and non-coronary cusps")
     p.add_argument("--ostia-lps", metavar="X,Y,Z;X,Y,Z",
-                   help="lower edges of the left and right coronary ostia")
+                   help="lower edges of the left and right coronary ostia (override the "
+                        "automatic detection)")
     p.add_argument("--septum-lps", metavar="X,Y,Z",
                    help="inferior border of the membranous septum")
     p.add_argument("--calcium-rule", choices=("lumen+100", "850"), default="lumen+100")
@@ -74,11 +75,18 @@ def human_measure(d: dict[str, Any]) -> str:
                      f"height {_iv(d['stj']['height_mm'])}")
     if d.get("ascending_aorta"):
         lines.append(f"Ascending (40 mm) {_iv(d['ascending_aorta']['diameter_mm'])}")
+    if d.get("sinus"):
+        sin = d["sinus"]
+        lines.append(f"Sinus (at {sin['level_above_annulus_mm']:.1f} mm)  " + "  ".join(
+            f"{k} {_iv(v['diameter_mm'])}" for k, v in sin["by_cusp"].items()))
     for side, v in d["coronary_heights"].items():
         lines.append(f"{side.capitalize()} coronary height "
-                     f"{_iv(v['height_mm']) if v else 'not placed'}")
-    for name, v in d["fluoroscopy"]["views"].items():
+                     + (f"{_iv(v['height_mm'])} ({v['source']})" if v else
+                        "not found: place the ostium with --ostia-lps"))
+    fl = d["fluoroscopy"]
+    for name, v in fl["views"].items():
         lines.append(f"{name.replace('_', ' ')}: {v['label']}")
+    lines += [f"Note: {n}" for n in fl.get("notes", [])]
     return "\n".join(lines)
 
 

@@ -6,14 +6,16 @@ Comput Tomogr 2019;13:1-20):
 * annulus: the lumen contour in the hinge plane (virtual basal ring); LVOT: the lumen contour
   in the parallel plane 4 mm below; both with perimeter, area, derived diameters, min/max
   diameter and eccentricity (:mod:`twindesk.geometry.contours`);
-* sinus of Valsalva diameters: in the widest section parallel to the annulus (below the
-  STJ), from the wall at each cusp's centre to the opposite commissure;
 * STJ: the narrowest section parallel to the annulus above the sinuses; its height is the
   distance of its centre from the annulus plane; sinus heights: hinge to the STJ plane;
 * ascending aorta: the section perpendicular to the lumen axis 40 mm (axis arc length)
   above the annulus centre;
+* sinus of Valsalva diameters: in the sinus plane (parallel to the annulus, where the mean
+  of the three diameters is largest, searched below the coronary ostia and the STJ), from
+  the wall at each cusp's centre to the opposite commissure;
 * coronary heights: perpendicular distance from the annulus plane to the lower edge of each
-  ostium (the given points are taken as the lower edges);
+  ostium (user-placed points are taken as the lower edges; otherwise the ostia are detected,
+  :mod:`twindesk.geometry.coronary`);
 * membranous septum length: distance of the user-placed septum point (the inferior border of
   the membranous septum) below the annulus plane.
 """
@@ -69,33 +71,57 @@ def parallel_section(lv: LumenVolume, frame: RootFrame, height_mm: float, smooth
               up_hint=frame.anterior, max_radius_mm=28.0)
 
 
-def sinus_and_stj(lv: LumenVolume, frame: RootFrame, hinges: dict) -> dict[str, Any]:
-    """Sinus section (widest) and STJ (narrowest above it) parallel to the annulus."""
+def stj_section(lv: LumenVolume, frame: RootFrame) -> dict[str, Any] | None:
+    """The STJ: the narrowest section parallel to the annulus above the widest one (the
+    sinuses), refined in 0.25 mm steps; ``None`` when the root has no closed sections."""
     hs = np.arange(2.0, 36.0, 1.0)
     secs = [parallel_section(lv, frame, h, smooth=False, step_mm=0.4) for h in hs]
     area = np.array([_despiked_area(s) if s is not None else np.nan for s in secs])
     if np.all(~np.isfinite(area)):
-        return {}
-    in_sinus = hs <= 25.0
-    k_sin = int(np.nanargmax(np.where(in_sinus, area, np.nan)))
+        return None
+    k_sin = int(np.nanargmax(np.where(hs <= 25.0, area, np.nan)))
     above = (np.arange(len(hs)) > k_sin) & (hs <= hs[k_sin] + 22.0) & np.isfinite(area)
-    out: dict[str, Any] = {}
-    if above.any():
-        k0 = int(np.nanargmin(np.where(above, area, np.nan)))
-        fine = np.arange(hs[k0] - 1.0, hs[k0] + 1.01, 0.25)
-        fsecs = [parallel_section(lv, frame, h) for h in fine]
-        d = np.array([s.metrics.area_derived_diameter_mm if s else np.inf for s in fsecs])
-        j = int(np.argmin(d))
-        stj = fsecs[j]
-        if stj is not None:
-            rec = section_record(stj, frame)
-            rec["diameter_mm"] = rec["area_derived_diameter_mm"]
-            out["stj"] = rec
-    sin = parallel_section(lv, frame, float(hs[k_sin]), smooth=False)
-    if sin is not None:
-        out["sinus_section"] = sin
-        out["sinus_height_level_mm"] = float(hs[k_sin])
-    return out
+    if not above.any():
+        return None
+    k0 = int(np.nanargmin(np.where(above, area, np.nan)))
+    fine = np.arange(hs[k0] - 1.0, hs[k0] + 1.01, 0.25)
+    fsecs = [parallel_section(lv, frame, h) for h in fine]
+    d = np.array([s.metrics.area_derived_diameter_mm if s else np.inf for s in fsecs])
+    stj = fsecs[int(np.argmin(d))]
+    if stj is None:
+        return None
+    rec = section_record(stj, frame)
+    rec["diameter_mm"] = rec["area_derived_diameter_mm"]
+    return rec
+
+
+def sinus_level(lv: LumenVolume, frame: RootFrame, hinges: dict, top_mm: float
+                ) -> tuple[float, Section, dict] | None:
+    """The sinus plane: parallel to the annulus, at most ``top_mm`` above it, where the mean
+    of the three cusp-to-opposite-commissure diameters is largest (1 mm search, then
+    0.25 mm). ``top_mm`` lies below the coronary ostia, so that a coronary branch leaving
+    the sinus is not read as sinus width."""
+    def mean_d(h, step):
+        sec = parallel_section(lv, frame, h, smooth=False, step_mm=step)
+        if sec is None:
+            return -np.inf, None, None
+        d = sinus_diameters(sec, frame, hinges)
+        return float(np.mean([d[k]["diameter_mm"] for k in CUSPS])), sec, d
+
+    top = max(float(top_mm), 3.0)
+    coarse = np.arange(2.0, top + 1e-6, 1.0)
+    if coarse.size == 0:
+        return None
+    m = [mean_d(h, 0.4)[0] for h in coarse]
+    if not np.isfinite(np.max(m)):
+        return None
+    h0 = float(coarse[int(np.argmax(m))])
+    best = None
+    for h in np.arange(max(2.0, h0 - 0.75), min(top, h0 + 0.75) + 1e-6, 0.25):
+        v, sec, d = mean_d(float(h), 0.25)
+        if sec is not None and (best is None or v > best[0]):
+            best = (v, float(h), sec, d)
+    return None if best is None else best[1:]
 
 
 def _despiked_area(sec: Section) -> float:
@@ -181,11 +207,38 @@ def ascending(lv: LumenVolume, frame: RootFrame, start: Section | None,
     return rec
 
 
+def coronary_heights(frame: RootFrame, ostia: dict) -> dict[str, Any]:
+    """Heights of the ostia's lower edges above the annulus plane. ``ostia`` maps ``left`` /
+    ``right`` to an LPS point (the user's) or to a detection record (``source`` "auto")."""
+    out: dict[str, Any] = {}
+    for side in ("left", "right"):
+        p = ostia.get(side)
+        if p is None:
+            out[side] = None
+            continue
+        rec = dict(p) if isinstance(p, dict) else {"lower_edge_lps_mm": _pt(p), "source": "user"}
+        rec["height_mm"] = float(frame.height(rec["lower_edge_lps_mm"])[0])
+        out[side] = rec
+    return out
+
+
+def ostia_source(heights: dict) -> str | None:
+    """``"user"``, ``"auto"``, ``"mixed"`` or None (no ostium placed or found)."""
+    kinds = {v["source"] for v in heights.values() if v}
+    return None if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+
+
 def measure_root(lv: LumenVolume, hinges: dict, ostia: dict | None = None,
-                 septum_lps_mm=None, aorta_hint=None, full: bool = True) -> dict[str, Any]:
+                 septum_lps_mm=None, aorta_hint=None, full: bool = True,
+                 detect: bool = True) -> dict[str, Any]:
     """All root measurements (values without intervals; see
-    :mod:`twindesk.geometry.uncertainty`). ``full=False`` measures only what depends on the
-    annulus plane (for the hinge perturbations)."""
+    :mod:`twindesk.geometry.uncertainty`).
+
+    ``ostia`` maps ``left`` / ``right`` to the lower edge of the ostium (LPS mm, placed by
+    the user; they override detection) or to a detection record. With ``full`` and
+    ``detect``, missing ostia are detected in the image
+    (:func:`twindesk.geometry.coronary.detect_ostia`). ``full=False`` measures only what
+    depends on the annulus plane (hinge perturbations, live dragging in the GUI)."""
     frame, ann = annulus_frame(lv, hinges, aorta_hint)
     out: dict[str, Any] = {
         "plane": {"center_lps_mm": _pt(frame.center_lps_mm), "normal_lps": _pt(frame.normal_lps),
@@ -196,28 +249,40 @@ def measure_root(lv: LumenVolume, hinges: dict, ostia: dict | None = None,
     out["lvot"] = section_record(lvot, frame) if lvot is not None else None
     if out["lvot"] is not None:
         out["lvot"]["depth_below_annulus_mm"] = LVOT_DEPTH_MM
-    heights = {}
-    for side in ("left", "right"):
-        p = (ostia or {}).get(side)
-        heights[side] = None if p is None else {
-            "height_mm": float(frame.height(p)[0]), "lower_edge_lps_mm": _pt(p),
-            "source": "user"}
-    out["coronary_heights"] = heights
+    ostia = {k: v for k, v in (ostia or {}).items() if v is not None}
     out["membranous_septum"] = None if septum_lps_mm is None else {
         "length_mm": float(-frame.height(septum_lps_mm)[0]), "point_lps_mm": _pt(septum_lps_mm)}
     if not full:
+        out["coronary_heights"] = coronary_heights(frame, ostia)
+        out["ostia_source"] = ostia_source(out["coronary_heights"])
         return out
-    found = sinus_and_stj(lv, frame, hinges)
-    stj = found.get("stj")
+    stj = stj_section(lv, frame)
     out["stj"] = stj
-    sin = found.get("sinus_section")
+    if detect and ("left" not in ostia or "right" not in ostia):
+        from twindesk.geometry.coronary import detect_ostia
+
+        found = detect_ostia(lv, frame, hinges, stj["height_mm"] if stj else None)
+        for side in ("left", "right"):
+            if side not in ostia and found[side] is not None:
+                ostia[side] = found[side]
+    out["coronary_heights"] = heights = coronary_heights(frame, ostia)
+    out["ostia_source"] = ostia_source(heights)
+    top = (stj["height_mm"] if stj else 20.0) - 2.0
+    edges = [v["height_mm"] for v in heights.values() if v]
+    if edges:
+        top = min(top, min(edges) - 1.0)
+    found_sinus = sinus_level(lv, frame, hinges, top)
     out["sinus"] = None
-    if sin is not None:
-        out["sinus"] = {"level_above_annulus_mm": found["sinus_height_level_mm"],
-                        "by_cusp": sinus_diameters(sin, frame, hinges)}
+    sin = None
+    if found_sinus is not None:
+        level, sin, by_cusp = found_sinus
         for k in CUSPS:
-            out["sinus"]["by_cusp"][k]["height_mm"] = (
-                float(stj["height_mm"] - frame.height(hinges[k])[0]) if stj else None)
+            by_cusp[k]["height_mm"] = (float(stj["height_mm"] - frame.height(hinges[k])[0])
+                                       if stj else None)
+        out["sinus"] = {"level_above_annulus_mm": level, "search_top_mm": float(top),
+                        "level_rule": "largest mean cusp-to-opposite-commissure diameter, "
+                                      "below the STJ and 1 mm below the lowest coronary "
+                                      "ostium", "by_cusp": by_cusp}
     stj_sec = None
     if stj is not None:
         stj_sec = parallel_section(lv, frame, stj["height_mm"])

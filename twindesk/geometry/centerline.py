@@ -52,7 +52,7 @@ class VesselPath:
     diameter_area_mm: np.ndarray
     diameter_min_mm: np.ndarray
     diameter_max_mm: np.ndarray
-    junction_arc_length_mm: float | None = None  # where a branch leaves the main path
+    junction_arc_length_mm: float | None = None  # where a branch leaves the main lumen
 
     def as_json(self) -> dict:
         out = {"points_lps_mm": _rows(self.points_lps_mm),
@@ -113,12 +113,22 @@ def compute(mask: np.ndarray, grid: Grid, inlet_lps_mm=None, inlet_normal_lps=No
         out.append(_measure(pts, fld, g, surface, params.step_mm, cancel,
                             extend_start=(k == 0)))
         if junction is not None:
-            d = np.linalg.norm(out[0].points_lps_mm - junction, axis=1)
-            out[-1].junction_arc_length_mm = float(out[0].arc_length_mm[int(np.argmin(d))])
+            out[-1].junction_arc_length_mm = _junction(out[0], out[-1])
     rep(1.0, "done")
     branches = [b for b in out[1:] if len(b.points_lps_mm) >= 3
                 and b.arc_length_mm[-1] >= params.min_branch_mm]
     return Centerline(out[0], branches)
+
+
+def _junction(main: VesselPath, branch: VesselPath) -> float:
+    """Arc length on the main path where the branch leaves it: the main point nearest to the
+    first branch point outside the main lumen (farther from the main axis than its radius)."""
+    from scipy.spatial import cKDTree
+
+    d, k = cKDTree(main.points_lps_mm).query(branch.points_lps_mm)
+    outside = np.flatnonzero(d > main.radius_mm[k])
+    first = int(outside[0]) if outside.size else 0
+    return float(main.arc_length_mm[k[first]])
 
 
 def _voxel_paths(mask: np.ndarray, g: Grid, inlet, inlet_normal, params: CenterlineParams,
@@ -294,8 +304,9 @@ def _section(fld: np.ndarray, g: Grid, point, tangent, size_mm: float):
 
 def _recentre(pts: np.ndarray, fld: np.ndarray, g: Grid, surface, step_mm: float, cancel
               ) -> np.ndarray:
-    """Move every inner point onto the centroid of its perpendicular lumen section (the
-    end points stay: their sections are cut by the end caps), then resample and smooth."""
+    """Move every inner point onto the centre of its perpendicular lumen section, branch
+    ostia ignored (the end points stay: their sections are cut by the end caps), then
+    resample and smooth."""
     tan = tubemask.tangents(pts)
     radius = np.array([abs(surface.EvaluateFunction(*p)) for p in pts])
     sizes = _local_size(radius, max(1, int(round(5.0 / step_mm))))
@@ -305,7 +316,7 @@ def _recentre(pts: np.ndarray, fld: np.ndarray, g: Grid, surface, step_mm: float
             cancel.check()
         c = _section(fld, g, pts[k], tan[k], sizes[k])
         if c is not None:
-            shift = c.centroid_lps_mm - pts[k]
+            shift = c.robust_center_lps_mm() - pts[k]
             moved[k] = pts[k] + shift - np.dot(shift, tan[k]) * tan[k]
     return tubemask.smooth_polyline(tubemask.resample_polyline(moved, step_mm), 1.0)
 

@@ -100,12 +100,13 @@ def plan(normal_lps, hinges_lps_mm: dict, patient_position: str | None) -> dict:
     pos = (patient_position or "").strip().upper() or None
     notes = []
     if pos is None:
-        notes.append("patient position not in the DICOM header: head-first supine assumed")
+        notes.append("assumed HFS: the DICOM header gives no patient position, head-first "
+                     "supine is assumed")
     elif pos not in SUPINE_POSITIONS:
         notes.append(f"the CT was acquired in position {pos} (not supine): the heart may lie "
                      "differently on the cath-lab table; check the angles on fluoroscopy")
     return {"patient_position": pos or "HFS", "patient_position_source":
-            "dicom" if pos else "default", "curve": projection_curve(normal_lps),
+            "dicom" if pos else "assumed", "curve": projection_curve(normal_lps),
             "views": named_views(normal_lps, hinges_lps_mm), "notes": notes}
 
 
@@ -132,7 +133,9 @@ def plot_curve(fluoro: dict, path) -> None:
     ax.set_ylim(-60, 60)
     ax.set_xlabel("RAO (-)  /  LAO (+)  [deg]")
     ax.set_ylabel("CAUD (-)  /  CRAN (+)  [deg]")
-    ax.set_title("C-arm projection curve (supine)")
+    src = fluoro.get("patient_position_source")
+    ax.set_title(f"C-arm projection curve ({fluoro.get('patient_position', 'HFS')}"
+                 f"{', assumed' if src == 'assumed' else ''})")
     ax.grid(True, lw=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()

@@ -148,7 +148,7 @@ def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[vm.Cap]
     vol_mask = mask_stats(mask, grid)["volume_ml"] * 1000.0
     params = surf.PRESETS[preset]
     for _ in range(4):
-        poly = surf.keep_largest_piece(surf.mask_surface(mask, grid, params))
+        poly = surf.vessel_surface(mask, grid, params)
         chk = surf.check(poly)
         change = abs(chk.volume_mm3 / vol_mask - 1.0)
         if chk.watertight and change <= 0.75 * surf.MAX_VOLUME_CHANGE:

@@ -7,8 +7,11 @@ uncertainty intervals, calcium, fluoroscopy planning and guideline flags, and st
 * ``case.doc["landmarks"]["aortic_root"]``: hinges, ostia, septum point (LPS mm) and the
   hinge source, written as one undoable command (:mod:`twindesk.model.commands`) so the GUI
   can drag them and undo;
-* the artefact ``result:measure:root`` (the JSON printed by ``twindesk measure``) and
-  ``result:measure:carm`` (PNG of the C-arm curve).
+* the artefact ``result:measure:root`` (the JSON printed by ``twindesk measure``),
+  ``result:measure:carm`` (PNG of the C-arm curve) and the measurement-table rows
+  ``result:measurements:aortic-root`` / ``result:measurements:c-arm``
+  (:mod:`twindesk.geometry.root_table`, read by the report);
+* a twin version of kind ``measurement`` (:func:`twindesk.model.versions.record_version`).
 """
 
 from __future__ import annotations
@@ -70,11 +73,7 @@ def measure_image(image, params: MeasureParams, progress=None, cancel=None,
         hinges, info = rl.find_hinges(lv0, guess, cancel)
         hinges = {k: np.asarray(v, float) for k, v in hinges.items()}
         source = "auto"
-    ostia = None
-    if params.ostia_lps_mm is not None:
-        ostia = dict(zip(("left", "right"), (np.asarray(p, float) for p in params.ostia_lps_mm)))
-    elif stored.get("ostia_lps_mm"):
-        ostia = {k: np.asarray(v, float) for k, v in stored["ostia_lps_mm"].items()}
+    ostia = user_ostia(params, stored)
     septum = params.septum_lps_mm if params.septum_lps_mm is not None else \
         stored.get("septum_lps_mm")
     centre = np.mean(list(hinges.values()), axis=0)
@@ -86,11 +85,13 @@ def measure_image(image, params: MeasureParams, progress=None, cancel=None,
     rep(0.7, "uncertainty (hinges +- one voxel)")
     half_voxel = 0.5 * lv.voxel_mm
     perturbed = []
+    found_ostia = {k: v for k, v in res["coronary_heights"].items() if v}
     for h in uq.perturbed_hinges(hinges, frame.normal_lps, lv.voxel_mm):
         if cancel is not None:
             cancel.check()
         try:
-            perturbed.append(measure_root(lv, h, ostia, septum, frame.normal_lps, full=False))
+            perturbed.append(measure_root(lv, h, found_ostia, septum, frame.normal_lps,
+                                          full=False))
         except Exception as exc:  # noqa: BLE001 - a perturbed plane may miss the lumen
             info.setdefault("perturbation_failures", []).append(str(exc))
     out = _with_intervals(res, perturbed, half_voxel)
@@ -106,6 +107,18 @@ def measure_image(image, params: MeasureParams, progress=None, cancel=None,
     out["_sections"] = sections
     out["_frame"] = frame
     return out
+
+
+def user_ostia(params: MeasureParams, stored: dict) -> dict:
+    """Ostia placed by the user: given now (``left``, ``right``; a NaN point or none leaves
+    that side to detection), else stored with source "user"."""
+    if params.ostia_lps_mm is not None:
+        pts = dict(zip(("left", "right"), params.ostia_lps_mm))
+        return {k: np.asarray(v, float) for k, v in pts.items()
+                if v is not None and np.all(np.isfinite(v))}
+    src = stored.get("ostia_source") or {}
+    return {k: np.asarray(v, float) for k, v in (stored.get("ostia_lps_mm") or {}).items()
+            if v is not None and src.get(k, "user") == "user"}
 
 
 def _with_intervals(res: dict, perturbed: list[dict], half_voxel: float) -> dict:
@@ -158,6 +171,13 @@ def _with_intervals(res: dict, perturbed: list[dict], half_voxel: float) -> dict
     return out
 
 
+def _summary(res: dict) -> str:
+    """One line for the version list."""
+    ann = res["annulus"]["perimeter_derived_diameter_mm"]["value"]
+    return (f"aortic root measured (hinges {res['hinges_source']}): annulus perimeter-derived "
+            f"diameter {ann:.1f} mm")
+
+
 def guideline_flags(result: dict, genomic_flags: list | None) -> dict[str, Any]:
     """Root / ascending diameters against the surgical thresholds (as data)."""
     from twindesk.model.guidelines import aortic_thresholds
@@ -186,8 +206,11 @@ def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
     """Measure the case's aortic root; store landmarks and the result (when ``store``)."""
     import tempfile
 
+    from twindesk.geometry.root_table import (CARM_TABLE_KEY, ROOT_TABLE_KEY, carm_rows,
+                                              root_rows)
     from twindesk.model import commands
     from twindesk.model.case import Case
+    from twindesk.model.versions import record_version
 
     t0 = time.perf_counter()
     rep = ProgressReporter(progress, cancel=cancel)
@@ -205,16 +228,26 @@ def run(params: MeasureParams, progress=None, cancel: CancelToken | None = None
                      res["hinges_source"],
                      "ostia_lps_mm": {k: v["lower_edge_lps_mm"] for k, v in
                                       res["coronary_heights"].items() if v},
+                     "ostia_source": {k: v["source"] for k, v in
+                                      res["coronary_heights"].items() if v},
                      "septum_lps_mm": (res["membranous_septum"] or {}).get("point_lps_mm")}
         if params.store:
             commands.apply(case, "aortic root landmarks", {LANDMARK_PATH: landmarks})
             case.put_json(RESULT_KEY, res, "result", {"hinges_source": res["hinges_source"]})
+            case.put_json(ROOT_TABLE_KEY, root_rows(res), "result", {"from": RESULT_KEY})
+            case.put_json(CARM_TABLE_KEY, carm_rows(res), "result", {"from": RESULT_KEY})
             with tempfile.TemporaryDirectory() as tmp:
                 png = Path(tmp) / "carm.png"
                 fluoro.plot_curve(res["fluoroscopy"], png)
                 case.put_bytes(CARM_KEY, png.read_bytes(), ".png", "result",
                                {"what": "C-arm projection curve"})
-            case.save("measure", {"hinges_source": res["hinges_source"]})
-            res["artifacts"] = [RESULT_KEY, CARM_KEY]
+            summary = _summary(res)
+            version = record_version(case, "measurement", summary, {
+                "hinges_source": res["hinges_source"], "ostia_source": res["ostia_source"],
+                "calcium_rule": params.calcium_rule})
+            case.save("measure", {"hinges_source": res["hinges_source"],
+                                  "version": version["id"]})
+            res["artifacts"] = [RESULT_KEY, CARM_KEY, ROOT_TABLE_KEY, CARM_TABLE_KEY]
+            res["version"] = version["id"]
     rep(1.0, "done")
     return res

@@ -41,6 +41,22 @@ class LumenContour:
     def diameter_perimeter_mm(self) -> float:
         return float(self.perimeter_mm / np.pi)
 
+    def robust_center_lps_mm(self, bulge: float = 1.1) -> np.ndarray:
+        """The section's centre with side-branch ostia ignored: the centroid of the contour
+        whose distance from the plain centroid is clipped at ``bulge`` times its median
+        (a branch's mouth is a long bulge to one side; clipping a symmetric shape such as an
+        ellipse or the three sinuses at the same radius all round does not move its centre)."""
+        c = self.centroid_lps_mm
+        d = self.points_lps_mm - c
+        r = np.linalg.norm(d, axis=1)
+        cap = bulge * float(np.median(r))
+        clipped = c + d * np.minimum(1.0, cap / np.maximum(r, 1e-12))[:, None]
+        u = d[int(np.argmax(r))] / max(float(r.max()), 1e-12)
+        v = np.cross(self.normal_lps, u)
+        xy = np.stack([(clipped - c) @ u, (clipped - c) @ v], axis=1)
+        cen = polygon_centroid(xy)
+        return c + cen[0] * u + cen[1] * v
+
     @property
     def eccentricity(self) -> float:
         """1 - min/max diameter (0 for a circle), the convention of the SCCT document."""

@@ -31,13 +31,12 @@ class MeshParams:
     inlet_refinement: float = 0.7
     inlet_refine_mm: float = 25.0
     epsilon_rel: float = 2e-3  # allowed surface deviation, relative to the bounding box
-    optimize_iterations: int = 20
-    stop_energy: float = 20.0  # fTetWild stops improving elements at this AMIPS energy
+    optimize_iterations: int = 30
+    stop_energy: float = 10.0  # fTetWild stops improving elements at this AMIPS energy
 
 
 PRESETS = {
-    "view": MeshParams(edge_mm=5.0, inlet_refinement=1.0, epsilon_rel=3e-3,
-                       optimize_iterations=10, stop_energy=30.0),
+    "view": MeshParams(edge_mm=5.0, inlet_refinement=1.0, epsilon_rel=3e-3),
     "flow": MeshParams(edge_mm=3.0, inlet_refinement=0.7),
 }
 

@@ -109,7 +109,8 @@ def levels_at(w: blood.Working, seed_lps_mm) -> Levels:
     local = lab == lab[tuple(c - [s.start for s in sl])]
     tissue = blood.shell_level(w.hu[sl], local, g)
     core_hu = blood.half_max(b, tissue)
-    return Levels(b, tissue, core_hu, tissue + 0.25 * (b - tissue))
+    low = max(tissue + 0.25 * (b - tissue), min(blood.MIN_DIM_LUMEN_HU, core_hu - 20.0))
+    return Levels(b, tissue, core_hu, low)
 
 
 def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
@@ -154,7 +155,7 @@ def segment_aorta(image, params: AortaParams = AortaParams(), progress=None,
     if false_lumen.any():
         lumen = _join_false_lumen(w, lumen, false_lumen, wide, points)
     rep(0.75, "branch stubs")
-    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch)
+    stubs, stub_info = _stubs(core, lumen, region, g, params, cut, arch, points, radius)
     whole = tubemask.component_touching(lumen | stubs, g.lps_to_zyx(points))
     lumen &= whole
     stubs &= whole
@@ -319,7 +320,8 @@ def _lumen_in(w: blood.Working, lev: Levels, region: np.ndarray, points: np.ndar
 
 def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndarray,
                radius: np.ndarray, cut: RootCut | None) -> np.ndarray:
-    """Dimly opacified lumen alongside the bright one: the false lumen of a dissection.
+    """Dimly opacified lumen alongside the bright one: the false lumen of a (type B)
+    dissection, searched along the backbone from the top of the arch onwards.
 
     Candidates are thick (a 2 mm ball fits) regions above the low level near the backbone
     (within twice the local lumen radius + 6 mm, or 1.3 times the aorta's median radius
@@ -332,7 +334,13 @@ def _dim_lumen(w: blood.Working, lev: Levels, lumen: np.ndarray, points: np.ndar
 
     g = w.grid
     reach = np.maximum(2.0 * radius + 6.0, 1.3 * float(np.median(radius)) + 5.0)
-    wide = tubemask.envelope(g, points, np.minimum(reach, 35.0))
+    # Only beyond the top of the arch: the dissections we handle are type B (descending); in
+    # front of the ascending aorta a dimmer right heart or pulmonary artery would qualify.
+    apex = int(np.argmax(points[:, 2]))
+    if len(points) - apex < 3:
+        return np.zeros_like(lumen), np.zeros_like(lumen)
+    wide = tubemask.envelope(g, points[apex:], np.minimum(reach[apex:], 35.0),
+                             cap_start=False)
     out = np.zeros_like(lumen)
     if cut is not None:
         wide &= ~tubemask.half_space(g, cut.center_lps_mm, cut.normal_lps, 4 * cut.radius_mm)
@@ -371,12 +379,15 @@ def _join_false_lumen(w: blood.Working, lumen: np.ndarray, false_lumen: np.ndarr
 
 
 def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
-           params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None
+           params: AortaParams, cut: RootCut | None, arch_lps_mm: np.ndarray | None,
+           backbone_lps_mm: np.ndarray, backbone_radius_mm: np.ndarray
            ) -> tuple[np.ndarray, list[dict]]:
     """Arch branches leaving the envelope, grown ``stub_length_mm`` from it and trimmed
     perpendicular to each branch's axis.
 
-    A stub is kept only where a vessel leaves the top of the arch (ostium next to the arch
+    The stub runs ``stub_length_mm`` past the point where its axis leaves the aortic lumen
+    (``backbone_radius_mm`` around ``backbone_lps_mm``). A stub is kept only where a vessel
+    leaves the top of the arch (ostium next to the arch
     part of the backbone, axis pointing upwards) with a neck between ``min_branch_radius_mm``
     and 80 % of the aortic radius. Thin vessels and partial-volume contacts with neighbours
     (pulmonary artery, atrium, caval vein) do not survive the opening or fail those tests.
@@ -402,6 +413,8 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
     touching = ndi.binary_dilation(lum, structure=np.ones((3, 3, 3), bool)) & grown
     lo = np.array([s.start for s in sl])
     arch_tree = cKDTree(arch_lps_mm)
+    lumen_tree = cKDTree(backbone_lps_mm)
+    lumen_radius = np.asarray(backbone_radius_mm, float)
     px_area = float(np.prod(g.spacing_zyx[1:]))
     for i in range(1, n + 1):
         comp = lab == i
@@ -419,7 +432,14 @@ def _stubs(core: np.ndarray, lumen: np.ndarray, region: np.ndarray, g: Grid,
         if axis[2] < 0.5 or neck_r > 0.8 * aortic_r:
             continue  # not an upward arch branch, or too wide to be one
         proj = (p_vox - p_ost) @ axis
-        keep = proj <= params.stub_length_mm
+        # The stub is measured from where the branch's axis leaves the aortic lumen (the
+        # ostium voxels sit at the envelope, a few mm beyond the wall).
+        t = np.arange(-25.0, 0.01, 0.25)
+        line = p_ost + t[:, None] * axis
+        d, k = lumen_tree.query(line)
+        inside = d <= lumen_radius[k]
+        t_wall = float(t[np.flatnonzero(inside)[-1]]) if inside.any() else 0.0
+        keep = proj <= t_wall + params.stub_length_mm
         part = np.zeros_like(comp)
         part[tuple(vox[keep].T)] = True
         part = tubemask.component_touching(part, ostium)

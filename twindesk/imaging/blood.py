@@ -24,6 +24,11 @@ SMOOTH_SIGMA_MM = 0.8
 TISSUE_HU_GUESS = 40.0
 #: Lowest blood level (HU) we accept as contrast-enhanced; below it the scan is not a CTA.
 MIN_CONTRAST_HU = 180.0
+#: Soft tissue next to a vessel is at least this dense (a shell full of partial-volume fat
+#: would otherwise pull the estimate towards fat).
+MIN_TISSUE_HU = 30.0
+#: Dimly opacified lumen (a false lumen) must be denser than enhanced myocardium.
+MIN_DIM_LUMEN_HU = 130.0
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def shell_level(hu: np.ndarray, mask: np.ndarray, grid: Grid, inner_mm: float = 
     vals = vals[(vals > -30) & (vals < 250)]
     if vals.size < 50:
         return TISSUE_HU_GUESS
-    return float(np.clip(np.median(vals), 0.0, 120.0))
+    return float(np.clip(np.median(vals), MIN_TISSUE_HU, 120.0))
 
 
 def contrast_peak_hu(hu: np.ndarray, low_hu: float = 250.0, high_hu: float = 1000.0) -> float:
@@ -151,8 +156,11 @@ def half_max(blood_hu: float, tissue_hu: float) -> float:
 
 
 def bbox_slices(mask: np.ndarray, pad: int = 0) -> tuple[slice, ...]:
-    idx = np.argwhere(mask)
-    lo = np.maximum(idx.min(axis=0) - pad, 0)
-    hi = np.minimum(idx.max(axis=0) + pad + 1, mask.shape)
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+    out = []
+    for ax in range(mask.ndim):
+        other = tuple(k for k in range(mask.ndim) if k != ax)
+        hit = np.flatnonzero(mask.any(axis=other))
+        out.append(slice(int(max(hit[0] - pad, 0)),
+                         int(min(hit[-1] + pad + 1, mask.shape[ax]))))
+    return tuple(out)
 

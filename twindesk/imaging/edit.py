@@ -135,7 +135,7 @@ def keep_largest(mask: np.ndarray) -> np.ndarray:
 
 def smooth(mask: np.ndarray, grid: Grid, sigma_mm: float) -> np.ndarray:
     """Gaussian-smooth the mask's surface: blur the 0/1 field by ``sigma_mm`` and keep the
-    0.5 level (removes single-voxel bumps and pits, keeps the volume of smooth shapes)."""
+    level that preserves the volume (removes single-voxel bumps and pits without shrinking)."""
     from scipy import ndimage as ndi
 
     from twindesk.imaging.blood import bbox_slices
@@ -149,8 +149,13 @@ def smooth(mask: np.ndarray, grid: Grid, sigma_mm: float) -> np.ndarray:
     sl = bbox_slices(mask, pad=pad)
     sigma_vox = sigma_mm / grid.spacing_zyx
     blurred = ndi.gaussian_filter(mask[sl].astype(np.float32), sigma_vox, mode="constant")
+    # The level that keeps the voxel count (blurring alone shrinks convex shapes by about
+    # sigma^2 / radius), kept near one half so holes and bumps still go.
+    n = int(mask.sum())
+    flat = np.sort(blurred.ravel())[::-1]
+    level = float(np.clip(flat[min(n, flat.size) - 1], 0.3, 0.7))
     out = np.zeros_like(mask)
-    out[sl] = blurred >= 0.5
+    out[sl] = blurred >= level
     return out
 
 

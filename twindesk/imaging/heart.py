@@ -80,23 +80,27 @@ def segment_chambers(image, model, structure: str, seed_lps_mm=None, progress=No
     out_w = np.zeros(w.hu.shape, dtype=bool)
     if structure == "lv":
         seed, source = _peak_point(cav, g, lv), lv_src
+        anchors = [seed]
         out_w[cav.sl] = _fill(lv)
     else:
         la_id, la_src = _la_region(cav, g, model, lv_id, structure, seed_lps_mm)
         la = trim_veins(cav, cav.region == la_id, g)
         seed, source = _peak_point(cav, g, cav.region == la_id), la_src
+        anchors = [seed]
         if structure == "la":
             out_w[cav.sl] = _fill(la)
         else:
             out_w[cav.sl] = _fill(lv | la)
             out_w |= aorta_w | _cut_slab(w, model)
+            # a closed mitral valve separates the atrium: every part needs its anchor
+            anchors = [model.seed_lps_mm, _peak_point(cav, g, lv), seed]
             seed, source = tuple(float(v) for v in model.seed_lps_mm), \
                 f"aorta: {model.seed_source}; LV: {lv_src}; LA: {la_src}"
     rep(0.8, "writing the mask on the image grid")
-    mask = to_native(w, out_w, image, model.levels, np.array([seed]))
+    mask = to_native(w, out_w, image, model.levels, np.array(anchors))
     if aorta_mask is not None and structure != "bloodpool":
         mask &= ~aorta_mask
-    mask = tubemask.component_touching(mask, Grid.of(image).lps_to_zyx(seed))
+    mask = tubemask.component_touching(mask, Grid.of(image).lps_to_zyx(np.array(anchors)))
     rep(1.0, "done")
     return ChamberSeg(mask, seed, source)
 

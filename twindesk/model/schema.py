@@ -20,7 +20,9 @@ Blocks written by ``twindesk import`` (:mod:`twindesk.model.ingest`), all option
     The volume's geometry (``size``, ``spacing_mm``, ``origin_lps_mm``, ``direction``) plus
     ``modality``, ``series_uid``, ``series_description``, ``series_number``,
     ``frame_of_reference_uid``, ``phase_percent``, ``trigger_ms``, ``n_phases``, ``gated``,
-    ``slice_thickness_mm``, ``resampled``, ``gantry_tilt_deg``, ``pixel_type``, ...
+    ``slice_thickness_mm``, ``resampled``, ``gantry_tilt_deg``, ``pixel_type``,
+    ``patient_position`` (DICOM PatientPosition, e.g. ``HFS``; absent when the header has
+    none), ...
 ``source``
     ``kind`` (``dicom`` / ``volume``), ``path`` (withheld when de-identified), ``n_files``,
     ``transfer_syntaxes``, ``n_skipped``, ``imported_by``.
@@ -50,6 +52,12 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     of ``sbp_mmhg``, ``dbp_mmhg``, ``hr_bpm``, ``co_l_min``, ``mean_gradient_mmhg``,
     ``height_cm``, ``weight_kg`` and a ``time_utc`` (``twindesk calibrate`` without numbers
     uses the latest value of each).
+``landmarks``
+    ``aortic_root`` (:mod:`twindesk.geometry.measure_job`): ``hinges_lps_mm`` {``right``,
+    ``left``, ``non``}, ``hinges_source`` (``auto`` / ``user``), ``ostia_lps_mm`` {``left``,
+    ``right``} (lower edges), ``ostia_source`` per side (``auto`` / ``user``; only user
+    ostia override detection on the next run), ``septum_lps_mm``; written as an undoable
+    command.
 ``twin``
     Versions and lifecycle (:mod:`twindesk.model.versions`): ``versions`` (id, parent, time,
     kind, summary, params, ``snapshot`` = artefact ``twin:state:<id>`` holding the state),
@@ -59,6 +67,12 @@ Optional top-level blocks (no version bump: absent means "not done yet")
     ``{"measurements": [{"id", "kind": "distance"|"angle", "points_lps_mm", "value",
     "unit": "mm"|"deg", "view", "created_utc"}]}`` (:mod:`twindesk.model.annotations`),
     changed through undoable commands (written by the desktop window).
+``history``
+    The undo/redo stacks of :mod:`twindesk.model.commands`:
+    ``{"undo": [command, ...], "redo": [command, ...]}``, each command
+    ``{"label", "time_utc", "changes": [[json_pointer, before, after], ...]}`` with
+    ``{"$absent": true}`` for a value that did not exist. Artefact records named here stay
+    referenced (garbage collection must keep their files).
 
 Next to ``case.json`` (never part of it): ``.autosave/snapshot.json``, the window's crash
 recovery copy of the in-memory document (:mod:`twindesk.model.autosave`).

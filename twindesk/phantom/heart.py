@@ -97,9 +97,12 @@ class Heart:
         start = root.axis_point(-rp.lvot_length_mm)
         bend = root.axis_point(rp.straight_length_mm)
         straight = straight_path(start, bend, STEP_MM)
-        arch = spline_path([bend, P(-21, -30, 62), P(-12, -12, 84), P(6, -2, 91),
-                            P(22, 12, 86), P(33, 40, 66), P(37, 53, 30), P(37, 54, -40),
-                            P(35, 53, -200)], start_tangent=n, step_mm=STEP_MM)
+        # The first two waypoints keep the bend's radius of curvature above 1.3 lumen radii:
+        # a sharper bend folds the canal surface over on its inner side, and the sections
+        # there are no longer the circles the ground truth states.
+        arch = spline_path([bend, P(-29, -43.5, 51), P(-27.5, -37, 67.5), P(-12, -12, 84),
+                            P(6, -2, 91), P(22, 12, 86), P(33, 40, 66), P(37, 53, 30),
+                            P(37, 54, -40), P(35, 53, -200)], start_tangent=n, step_mm=STEP_MM)
         pts = join_paths(straight, arch)
         self.aorta_cl = Centerline(pts, root.e_ant)
         self.annulus_s_mm = float(rp.lvot_length_mm)

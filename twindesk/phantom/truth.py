@@ -73,6 +73,32 @@ def annulus_truth(anat: Anatomy) -> dict:
     return sec
 
 
+OPPOSITE = {"right": ("left", "non"), "left": ("non", "right"), "non": ("right", "left")}
+
+
+def _sinus_chord(root, cusp: str, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wall points at height ``h``: the cusp centre and the opposite commissure."""
+    th = root.cusp_center_angle(cusp)
+    th_c = root.commissure_pairs[OPPOSITE[cusp]]
+    return (root.to_lps(h, th, root.wall_radius_at(h, th)),
+            root.to_lps(h, th_c, root.wall_radius_at(h, th_c)))
+
+
+def widest_sinus_level_mm(root, stj_height_mm: float) -> float:
+    """Height of the sinus plane: where the mean of the three cusp-to-opposite-commissure
+    diameters is largest (sinus diameters are read at the level of the sinuses' largest
+    dimension, SCCT consensus, Blanke et al. 2019). This is above the peak of the bulge term
+    (``sinus_peak_fraction``) because the base surface widens toward the STJ."""
+    from scipy.optimize import minimize_scalar
+
+    def neg_mean(h):
+        return -np.mean([np.linalg.norm(np.subtract(*_sinus_chord(root, k, h))) for k in CUSPS])
+
+    res = minimize_scalar(neg_mean, bounds=(1.0, stj_height_mm - 1.0), method="bounded",
+                          options={"xatol": 1e-5})
+    return float(res.x)
+
+
 def root_truth(anat: Anatomy) -> dict:
     """Commissures, sinuses, STJ, ascending aorta, LVOT, septum point, LVOT cut."""
     h = anat.heart
@@ -83,22 +109,18 @@ def root_truth(anat: Anatomy) -> dict:
                          "height_mm": rp.commissure_height_mm,
                          "angle_deg": float(np.degrees(root.commissure_pairs[(a, b)]))}
             for a, b in root.commissure_pairs}
-    opposite = {"right": ("left", "non"), "left": ("non", "right"), "non": ("right", "left")}
-    h_sin = rp.sinus_peak_fraction * rp.stj_height_mm
+    h_sin = widest_sinus_level_mm(root, rp.stj_height_mm)
     sinuses = {}
     for k in CUSPS:
-        th = root.cusp_center_angle(k)
-        cusp_pt = root.to_lps(h_sin, th, root.wall_radius_at(h_sin, th))
-        th_c = root.commissure_pairs[opposite[k]]
-        comm_pt = root.to_lps(h_sin, th_c, root.wall_radius_at(h_sin, th_c))
+        cusp_pt, comm_pt = _sinus_chord(root, k, h_sin)
         sinuses[k] = {"diameter_mm": float(np.linalg.norm(cusp_pt - comm_pt)),
                       "measured_at_height_mm": h_sin,
                       "cusp_point_lps_mm": _pt(cusp_pt),
-                      "opposite_commissure": "_".join(opposite[k]),
+                      "opposite_commissure": "_".join(OPPOSITE[k]),
                       "opposite_commissure_point_lps_mm": _pt(comm_pt),
                       "height_mm": rp.stj_height_mm,
                       "bulge_mm": float(rp.sinus_bulge_mm[CUSPS.index(k)]),
-                      "center_angle_deg": float(np.degrees(th))}
+                      "center_angle_deg": float(np.degrees(root.cusp_center_angle(k)))}
     stj = root.section_stats(rp.stj_height_mm)
     s0 = h.annulus_s_mm
     at40 = h.aorta_cl.at(s0 + ASCENDING_LEVEL_MM)[0][0]

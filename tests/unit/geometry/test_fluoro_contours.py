@@ -71,3 +71,22 @@ def test_named_views_analytic():
         else:
             assert abs(x["right"] - 0.5 * (x["left"] + x["non"])) < 11 * np.radians(0.5)
     assert v["cusp_overlap"]["primary_deg"] < 0 and v["cusp_overlap"]["secondary_deg"] < 0
+
+
+@pytest.mark.parametrize("position, source, note", [
+    (None, "assumed", "assumed HFS"), ("", "assumed", "assumed HFS"),
+    ("HFS", "dicom", None), ("ffs", "dicom", None), ("HFP", "dicom", "HFP")])
+def test_patient_position_is_stated(position, source, note, tmp_path):
+    n = np.array([-0.42, -0.5, 0.757]) / np.linalg.norm([-0.42, -0.5, 0.757])
+    hinges = {"right": np.array([0.0, -11, 0]), "left": np.array([9.0, 6, 0]),
+              "non": np.array([-9.0, 6, 0])}
+    hinges = {k: v - (v @ n) * n for k, v in hinges.items()}
+    p = fluoro.plan(n, hinges, position)
+    assert p["patient_position_source"] == source
+    assert p["patient_position"] == ((position or "").upper() or "HFS")
+    if note is None:
+        assert p["notes"] == []
+    else:
+        assert any(note in s for s in p["notes"])
+    fluoro.plot_curve(p, tmp_path / "c.png")
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -315,3 +315,17 @@ def test_import_command_stays_off_heavy_modules(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
     assert out == "[]"
+
+
+@pytest.mark.parametrize("position", ["FFS", None])
+def test_patient_position_is_stored_when_present(tmp_path, position):
+    """Fluoroscopy planning reads ``image.patient_position`` and says when it assumed HFS."""
+    from dicom_factory import set_tags
+
+    files = write_ct(volume(), tmp_path / "dicom")
+    set_tags(files, PatientPosition=position)
+    for deid in (False, True):
+        case_path = tmp_path / f"c{int(deid)}.twin"
+        import_source(tmp_path / "dicom", case_path, deidentify=deid).close()
+        _, doc = _case_image(case_path)
+        assert doc["image"].get("patient_position") == position

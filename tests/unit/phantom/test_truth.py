@@ -140,9 +140,22 @@ def test_root_landmarks_lie_on_the_wall(world):
             np.subtract(s["cusp_point_lps_mm"], s["opposite_commissure_point_lps_mm"])))
         assert 30.0 < s["diameter_mm"] < 36.0
     assert np.abs(lumen.sdf(np.array(pts))).max() < 1e-6
-    # three distinct sinuses, so a cusp mix-up shows in a comparison with the truth
-    d = sorted(t["sinuses"][k]["diameter_mm"] for k in CUSPS)
-    assert min(np.diff(d)) > 0.3
+    # the sinus plane is the widest: the mean diameter falls on either side of it
+    from twindesk.phantom.truth import _sinus_chord
+
+    root = anatomy.heart.root
+    h0 = t["sinuses"]["right"]["measured_at_height_mm"]
+    assert all(t["sinuses"][k]["measured_at_height_mm"] == h0 for k in CUSPS)
+
+    def mean_d(h):
+        return np.mean([np.linalg.norm(np.subtract(*_sinus_chord(root, k, h))) for k in CUSPS])
+
+    assert 8.0 < h0 < 14.0
+    assert mean_d(h0) > max(mean_d(h0 - 1.0), mean_d(h0 + 1.0)) + 0.01
+    assert mean_d(h0) == pytest.approx(np.mean([t["sinuses"][k]["diameter_mm"] for k in CUSPS]))
+    # three distinct sinuses (the non-coronary sinus the widest)
+    d = {k: t["sinuses"][k]["diameter_mm"] for k in CUSPS}
+    assert d["non"] > d["left"] + 0.5 and d["left"] > d["right"] + 0.1
     assert t["stj"]["diameter_mm"] == pytest.approx(28.0)
     assert t["stj"]["height_mm"] == pytest.approx(20.0)
     asc = t["ascending_aorta"]
@@ -155,6 +168,34 @@ def test_root_landmarks_lie_on_the_wall(world):
     ms = t["membranous_septum"]
     assert np.subtract(ms["point_lps_mm"], a["center_lps_mm"]) @ np.array(a["normal_lps"]) == \
         pytest.approx(-ms["length_mm"])
+
+
+def test_ascending_and_arch_sections_are_the_truth_circles(world):
+    """The aorta above the STJ is a canal surface of circular sections (what the truth and
+    its centre line state): the arch must bend more gently than the lumen radius, else the
+    surface folds over on the inner side of the bend and a section there bulges (it did at
+    the 40 mm level before the arch waypoints were smoothed)."""
+    anatomy, t = world
+    h = anatomy.heart
+    cl, s0 = h.aorta_cl, h.annulus_s_mm
+    arc = np.arange(t["stj"]["height_mm"] + 1.0, 200.0, 0.5)
+    _, tan, _ = cl.at(s0 + arc)
+    curvature = np.linalg.norm(np.gradient(tan, 0.5, axis=0), axis=1)
+    radius = h.root.diameter(arc) / 2.0
+    assert np.min(1.0 / np.maximum(curvature, 1e-9) / radius) > 1.25
+    lumen = anatomy.aortic_lumen
+    asc = t["ascending_aorta"]
+    for level in (40.0, 45.0, 55.0, 70.0, 90.0):
+        p, tg, nrm = cl.at(s0 + level)
+        d = float(h.root.diameter(level))
+        if level == 40.0:
+            assert d == pytest.approx(asc["diameter_at_level_mm"])
+            np.testing.assert_allclose(p[0], asc["center_at_level_lps_mm"], atol=1e-9)
+        th = np.linspace(0.0, 2 * np.pi, 180, endpoint=False)
+        ring = np.cos(th)[:, None] * nrm[0] + np.sin(th)[:, None] * np.cross(tg[0], nrm[0])
+        for offset, lo, hi in ((0.0, -0.02, 0.02), (-1.0, -1.05, -0.95), (1.0, 0.95, 1.05)):
+            sdf = lumen.sdf(p[0] + (d / 2 + offset) * ring)
+            assert lo < sdf.min() and sdf.max() < hi, (level, offset)
 
 
 def test_calcium_nodules(world):

@@ -39,6 +39,8 @@ STORED: dict[str, tuple[str, str]] = {
     "ConvolutionKernel": ("image", "kernel"),
     "KVP": ("image", "kvp"),
     "SOPClassUID": ("image", "sop_class_uid"),
+    # HFS, FFS, HFP ... (PS3.3 C.7.3.1.1.2): fluoroscopy planning states what it assumed
+    "PatientPosition": ("image", "patient_position"),
 }
 
 

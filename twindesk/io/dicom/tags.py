@@ -46,6 +46,7 @@ TAGS: dict[str, tuple[int, str]] = {
     "HeartRate": (0x00181088, "IS"),
     "GantryDetectorTilt": (0x00181120, "DS"),
     "ConvolutionKernel": (0x00181210, "SH"),
+    "PatientPosition": (0x00185100, "CS"),
     "CardiacSynchronizationTechnique": (0x00189037, "CS"),
     "CardiacRRIntervalSpecified": (0x00189070, "FD"),
     "CardiacSynchronizationSequence": (0x00189118, "SQ"),

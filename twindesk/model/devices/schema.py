@@ -188,7 +188,13 @@ class AnatomyLimits:
 
 @dataclass(frozen=True)
 class ElasticPlasticMaterial:
-    """Bilinear elastic-plastic metal with linear isotropic hardening, MPa."""
+    """Bilinear elastic-plastic metal with linear isotropic hardening, MPa.
+
+    ``hardening_modulus_mpa`` is the plastic modulus H: the flow stress is
+    ``yield_stress_mpa + H * accumulated plastic strain`` (so the post-yield slope against
+    total strain is E·H/(E+H)), as :class:`twindesk.sim.mechanics.params.ElasticPlastic`
+    reads it.
+    """
 
     id: str
     name: str

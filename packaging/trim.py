@@ -138,10 +138,9 @@ def keep(toc):
     return [entry for entry in toc if not excluded(entry[0])]
 
 
-#: PyInstaller's own ``strip`` option strips every binary, and breaks the libraries that
-#: auditwheel vendored with patchelf (``numpy.libs``/``scipy.libs``: "ELF load command
-#: address/offset not page-aligned"). So the spec strips nothing, and ``build.py`` strips the
-#: symbol tables only of the files below (built by their projects' own toolchains; VTK's
-#: alone carry ~90 MB of symbols). The dynamic symbols the loader needs stay.
+#: PyInstaller's own ``strip`` option strips every binary, and breaks some of the libraries
+#: that auditwheel vendored with patchelf ("ELF load command address/offset not
+#: page-aligned" when loaded). So the spec strips nothing, and ``build.py`` strips the symbol
+#: tables itself: every ELF file that still has one (VTK's alone carry ~90 MB), keeping the
+#: stripped copy only when the dynamic loader accepts it. The dynamic symbols stay.
 STRIP = False
-STRIP_PATTERNS = ["vtkmodules/*.so", "libpython3*.so*", "python3*/lib-dynload/*.so"]

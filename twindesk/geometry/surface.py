@@ -137,7 +137,7 @@ def mask_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams = SurfacePa
 def decimate(poly, target_reduction: float):
     """Quadric decimation (Garland & Heckbert, SIGGRAPH 1997) keeping the volume; the
     result is oriented outwards. ``target_reduction`` is the fraction of triangles removed."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     if target_reduction <= 0:
         return poly

@@ -1,6 +1,7 @@
 """A small source case for cohort tests: an elliptical annulus with known perimeter and area
-(root measurement in the measure room's layout), a cylinder lumen surface, landmarks and a
-centerline, all in LPS mm around a known annulus centre."""
+(root measurement in the measure room's layout), the mechanics room's synthetic aortic-root
+lumen with the same annulus (axis +S, non-coronary sinus toward -L, hinges at the cusp
+nadirs), landmarks and a centerline, all in LPS mm around a known annulus centre."""
 
 from __future__ import annotations
 
@@ -19,15 +20,24 @@ def ellipse_perimeter_mm(a: float, b: float) -> float:
     return math.pi * (a + b) * (1 + 3 * h / (10 + math.sqrt(4 - 3 * h)))
 
 
+# cusp nadirs of twindesk.sim.mechanics.synthetic.aortic_root_surface (sinus centres)
+CUSP_ANGLE_DEG = {"right": 300.0, "left": 60.0, "non": 180.0}
+
+
+def hinge(angle_deg: float) -> np.ndarray:
+    """The annulus ellipse point at ``angle_deg`` (major axis along L), LPS mm."""
+    t = math.radians(angle_deg)
+    r = A_MM * B_MM / math.hypot(B_MM * math.cos(t), A_MM * math.sin(t))
+    return CENTER + r * np.array([math.cos(t), math.sin(t), 0.0])
+
+
 def iv(value: float, unit: str, half: float = 0.5) -> dict:
     return {"value": value, "low": value - half, "high": value + half, "unit": unit}
 
 
 def root_result() -> dict:
     per, area = ellipse_perimeter_mm(A_MM, B_MM), math.pi * A_MM * B_MM
-    hinges = {k: (CENTER + d).tolist() for k, d in
-              (("right", [A_MM, 0, 0]), ("left", [-A_MM / 2, B_MM, 0]),
-               ("non", [-A_MM / 2, -B_MM, 0]))}
+    hinges = {k: hinge(deg).tolist() for k, deg in CUSP_ANGLE_DEG.items()}
     return {
         "annulus": {"perimeter_mm": iv(per, "mm"), "area_mm2": iv(area, "mm²", 5.0),
                     "min_diameter_mm": iv(2 * B_MM, "mm"), "max_diameter_mm": iv(2 * A_MM, "mm"),
@@ -50,8 +60,12 @@ def make_source_case(path: Path, deidentified: bool = False) -> Path:
 
     from twindesk.model.case import Case
 
-    surface = pv.Cylinder(center=CENTER + [0, 0, 30], direction=(0, 0, 1), radius=12.0,
-                          height=60.0, resolution=24).triangulate()
+    from twindesk.sim.mechanics.synthetic import RootGeometry, aortic_root_surface
+
+    root = aortic_root_surface(RootGeometry(annulus_max_mm=2 * A_MM, annulus_min_mm=2 * B_MM),
+                               n_theta=72, n_z=68)
+    surface = pv.PolyData(root.points + CENTER,
+                          np.hstack([np.full((len(root.faces), 1), 3), root.faces]).ravel())
     with Case.create(path) as case:
         case.put_json("result:measure:root", root_result(), "result")
         case.put_artifact("surface:aorta", lambda p: surface.save(str(p)), ".vtp", "surface",

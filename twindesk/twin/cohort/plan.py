@@ -11,6 +11,14 @@ A plan is a list of steps, run in order on every twin::
     families = ["..."]       # optional: only these device families
 
     [[steps]]
+    run = "place"            # size a TAVR device for the twin and deploy it (fast model)
+    device = "se-valve-evolutlike"   # library family id ('twindesk devices')
+    # size_mm = 26           # optional: default the size the sizing picks for the twin
+    # model = "fast"         # or "full" (the beam model: minutes per twin)
+    # depth_mm = 4.0         # optional: default the family's implant depth
+    # surface = "surface:aorta"
+
+    [[steps]]
     run = "simulate0d"       # the 0D model's periodic state
     scenario = "baseline"
 
@@ -69,6 +77,10 @@ def read_plan(path: Path) -> Plan:
         if name not in STEPS:
             raise InputError(f"--plan {path}: step {i} has run = {name!r}",
                              f"use one of: {', '.join(sorted(STEPS))}")
+        if name == "place":
+            from twindesk.twin.cohort.device_step import check_step
+
+            check_step(step, f"--plan {path}: step {i} (place)")
     canonical = json.dumps(steps, sort_keys=True).encode()
     return Plan(tuple(steps), hashlib.sha256(canonical).hexdigest()[:16])
 
@@ -118,6 +130,8 @@ def step_size(case, step: dict[str, Any]) -> dict[str, Any]:
         raise InputError(f"twin {case.path.name} has no root measurement",
                          "measure the source case ('twindesk measure') before making the "
                          "cohort")
+    from twindesk.twin.cohort.device_step import best_fitting
+
     wanted = step.get("families")
     res = size(case.read_json(ROOT_RESULT), load_library())
     out: dict[str, Any] = {"annulus_perimeter_mm": res["measurements"]["perimeter_mm"],
@@ -126,8 +140,7 @@ def step_size(case, step: dict[str, Any]) -> dict[str, Any]:
         if wanted and fam["device_id"] not in wanted:
             continue
         fitting = fam["fitting"]
-        best = min(fitting, key=lambda s: abs(s["oversizing_perimeter_pct"] or 0.0),
-                   default=None) if fitting else None
+        best = best_fitting(fitting)
         out[fam["device_id"]] = {
             "n_fitting": len(fitting), "size_mm": best["size_mm"] if best else None,
             "oversizing_perimeter_pct": best["oversizing_perimeter_pct"] if best else None,
@@ -135,10 +148,17 @@ def step_size(case, step: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def step_place(case, step: dict[str, Any]) -> dict[str, Any]:
+    from twindesk.twin.cohort.device_step import step_place as place
+
+    return place(case, step)
+
+
 STEPS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     "simulate0d": step_simulate0d,
     "calibrate": step_calibrate,
     "size": step_size,
+    "place": step_place,
 }
 
 

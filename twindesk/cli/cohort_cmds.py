@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "BLAS thread per worker) or an existing scheduler. Finished twins are "
                     "skipped; failures are recorded per twin.")
     r.add_argument("cohort", type=Path, metavar="COHORT")
-    r.add_argument("--plan", type=Path, required=True, metavar="PLAN.toml")
+    r.add_argument("--plan", type=Path, required=True, metavar="PLAN.toml",
+                   help="[[steps]] run in order per twin: calibrate, size, place (size and "
+                        "deploy a TAVR device, fast model), simulate0d")
     r.add_argument("--scheduler", metavar="ADDRESS",
                    help="existing Dask scheduler (tcp://127.0.0.1:8786; another machine only "
                         "with tls:// and a de-identified cohort)")

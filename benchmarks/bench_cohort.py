@@ -7,7 +7,8 @@ parallel run on a 2-worker LocalCluster (bound to 127.0.0.1), both through
 given as the scheduler, the same code path) so the ratio measures the trial, not the ~s of
 cluster start-up, which is timed separately (``cold_parallel_s``: one run that starts its
 own cluster). Plan per twin: calibrate to the twin's targets (50 error samples), TAVR sizing,
-0D periodic state.
+size and place a self-expanding valve with the fast model, 0D periodic state. The machine's
+load average is reported before and after (other sessions share the cores).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PLAN = ('[[steps]]\nrun = "calibrate"\nuq_samples = 50\n\n[[steps]]\nrun = "size"\n\n'
+        '[[steps]]\nrun = "place"\ndevice = "se-valve-evolutlike"\n\n'
         '[[steps]]\nrun = "simulate0d"\n')
 
 
@@ -42,6 +44,7 @@ def main() -> int:
     from twindesk.twin.cohort.plan import read_plan
     from twindesk.twin.cohort.variables import parse_vary
 
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="bench-cohort-"))
     try:
         src = make_source_case(work / "src.twin")
@@ -79,7 +82,9 @@ def main() -> int:
                           "goal": 1.7, "cold_parallel_s": round(cold, 3),
                           "serial_s": [round(x, 3) for x in serial],
                           "parallel_s": [round(x, 3) for x in parallel],
-                          "cpu_count": os.cpu_count()}))
+                          "cpu_count": os.cpu_count(),
+                          "load_avg_before": [round(x, 2) for x in load_before],
+                          "load_avg_after": [round(x, 2) for x in os.getloadavg()]}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -7,16 +7,30 @@ interpreter in the two ways twindesk's own child processes call it:
   :func:`multiprocessing.freeze_support` takes over when the arguments say so;
 * ``twindesk -m MODULE ...`` runs a bundled module as ``__main__`` (the Qt and OpenGL probes
   of ``twindesk doctor``, which must crash in a child rather than in the caller).
+
+PyInstaller's matplotlib hook points ``MPLCONFIGDIR`` at a fresh temporary folder in every
+process (a guard for one-file bundles, whose paths change per run), so each start would
+rebuild matplotlib's font list. A one-folder bundle's paths are stable: the font list goes
+to the per-user cache instead (never into the install folder).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import runpy
 import sys
 
 
+def _matplotlib_config_in_user_cache() -> None:
+    from twindesk.paths import user_cache_dir
+
+    os.environ["MPLCONFIGDIR"] = str(user_cache_dir() / "matplotlib")
+
+
 def main() -> int:
+    if getattr(sys, "frozen", False):
+        _matplotlib_config_in_user_cache()     # before a child process takes over below
     multiprocessing.freeze_support()
     if len(sys.argv) >= 3 and sys.argv[1] == "-m":
         module = sys.argv[2]

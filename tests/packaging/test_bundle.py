@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZE_LIMIT_MB = 950.0  # measured 911 MB; see packaging/trim.py for what is left out and why
+# Measured 890.6 MB. The 800 MB is out of reach with today's wheels: VTK's libraries
+# that the window loads (~295 MB), SimpleITK's single library (272 MB), Qt (~90 MB with ICU's
+# 31 MB data) and NumPy/SciPy with their two OpenBLAS builds (~108 MB) alone come to ~765 MB
+# (packaging/trim.py says what is left out and why). This bound catches regressions.
+SIZE_LIMIT_MB = 900.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     os.environ.get("TWINDESK_BUILD_BUNDLE") != "1",
@@ -32,6 +36,10 @@ def test_build_and_smoke_test_the_bundle(tmp_path):
                            capture_output=True, text=True)
     result = json.loads(smoke.stdout.strip().splitlines()[-1])
     assert smoke.returncode == 0, json.dumps(result["steps"], indent=1)[-6000:]
-    assert result["install_folder_unchanged"] and result["user_files"] > 0
+    # nothing written into the install folder (checked file by file, and every write attempt
+    # traced); the per-user folders got the caches instead
+    assert result["install_folder_unchanged"] and not result["install_folder_write_attempts"]
+    assert result["user_files"] > 0
+    assert result["cohort"]["finished"] == 3 and result["cohort"]["workers"] == 2
     assert result["selftest"]["segmentation"]["voxels"] > 0
     assert (tmp_path / "smoke" / "smoke-window.png").stat().st_size > 10_000

@@ -180,7 +180,7 @@ def run_twin(cohort_dir: str, twin: str, twin_rel_path: str, plan: Plan) -> dict
     internal errors)."""
     from twindesk.model.case import Case
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     record: dict[str, Any] = {"twin": twin, "plan_sha256": plan.sha256, "status": "ok",
                               "outputs": {}, "worker_pid": os.getpid(),
                               "blas_threads": {v: os.environ.get(v) for v in BLAS_VARIABLES}}
@@ -202,6 +202,9 @@ def run_twin(cohort_dir: str, twin: str, twin_rel_path: str, plan: Plan) -> dict
                       hint="internal error; see 'traceback'",
                       traceback=traceback.format_exc()[-4000:])
     record["seconds"] = round(time.perf_counter() - t0, 3)
+    # CPU seconds of the process while this twin ran: the wall time depends on what else
+    # shares the cores, this much less
+    record["cpu_seconds"] = round(time.process_time() - cpu0, 3)
     path = result_path(cohort_dir, twin)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, json.dumps(record, indent=1, allow_nan=False,

@@ -16,6 +16,8 @@ APT_PACKAGES=(
   poppler-utils
   # DICOM network peers for tests (storescu/echoscu, a real PACS) and dciodvfy
   dcmtk orthanc dicom3tools
+  # bundle build (strip/readelf of packaging/build.py) and its smoke test's write tracing
+  binutils strace
 )
 
 missing=()

@@ -7,6 +7,7 @@ Every problem comes with advice an installer can act on. Probes that can crash a
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -21,19 +22,11 @@ from twindesk import __version__, paths
 DEFAULT_DICOM_PORT = 11112
 MIN_FREE_DISK_GB = 5.0
 MIN_MEMORY_GB = 8.0
-KEY_LIBRARIES = ("numpy", "scipy", "SimpleITK", "vtk", "pyvista", "PySide6-Essentials",
-                 "pyvistaqt", "pydicom", "scikit-fem", "platformdirs")
-
-GL_PROBE = (
-    "import vtk, json\n"
-    "rw = vtk.vtkRenderWindow(); rw.SetOffScreenRendering(1); rw.Render()\n"
-    "caps = rw.ReportCapabilities()\n"
-    "get = lambda k: next((l.split(':', 1)[1].strip() for l in caps.splitlines()"
-    " if l.startswith(k)), None)\n"
-    "print(json.dumps({'backend': rw.GetClassName(), 'vendor': get('OpenGL vendor string'),"
-    " 'renderer': get('OpenGL renderer string'), 'version': get('OpenGL version string')}))\n"
-)
-
+#: Key libraries: distribution name → module imported.
+KEY_LIBRARIES = {"numpy": "numpy", "scipy": "scipy", "SimpleITK": "SimpleITK",
+                 "vtk": "vtkmodules", "pyvista": "pyvista", "PySide6-Essentials": "PySide6",
+                 "pyvistaqt": "pyvistaqt", "pydicom": "pydicom", "scikit-fem": "skfem",
+                 "platformdirs": "platformdirs", "dask": "dask", "distributed": "distributed"}
 
 def _check(name: str, status: str, detail: str, advice: str = "") -> dict[str, str]:
     return {"name": name, "status": status, "detail": detail, "advice": advice}
@@ -59,7 +52,7 @@ def _child_json(args: list[str], timeout_s: float) -> tuple[dict | None, str]:
 
 
 def probe_opengl(timeout_s: float = 60.0) -> tuple[dict[str, Any], dict[str, str]]:
-    info, why = _child_json(["-c", GL_PROBE], timeout_s)
+    info, why = _child_json(["-m", "twindesk.gl_probe"], timeout_s)
     if info is None:
         return {}, _check("opengl", "problem", f"OpenGL rendering {why}",
                           "install Mesa: apt-get install libgl1 libegl1 libgl1-mesa-dri "
@@ -132,14 +125,38 @@ def check_disk_memory_cpu() -> tuple[dict[str, Any], list[dict[str, str]]]:
             "memory_gb": round(memory_gb, 2) if memory_gb else None, "cpu_count": cpus}, checks
 
 
+def _module_version(module: str) -> str | None:
+    """``__version__`` of an importable module (None when it cannot be imported)."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    version = getattr(mod, "__version__", None)
+    if version is None and module == "vtkmodules":
+        from vtkmodules.vtkCommonCore import vtkVersion
+
+        version = vtkVersion.GetVTKVersion()
+    return str(version) if version is not None else "unknown"
+
+
 def library_versions() -> dict[str, str | None]:
+    """Installed version of each key library; None when it cannot be imported.
+
+    The distribution metadata answers first; the module's own ``__version__`` second,
+    because the one-folder bundle keeps the modules but not every ``dist-info``.
+    """
     versions: dict[str, str | None] = {"twindesk": __version__,
                                        "python": sys.version.split()[0]}
-    for dist in KEY_LIBRARIES:
+    for dist, module in KEY_LIBRARIES.items():
+        if importlib.util.find_spec(module) is None:
+            versions[dist] = None
+            continue
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
+            versions[dist] = _module_version(module)
     return versions
 
 

@@ -17,16 +17,33 @@ APP_NAME = "twindesk"
 
 @lru_cache(maxsize=1)
 def resources_dir() -> Path:
-    """Folder holding ``devices/``, ``presets/``, ``icons/`` (read-only)."""
+    """Folder holding ``devices/``, ``presets/``, ``icons/`` (read-only).
+
+    In order: the PyInstaller bundle's ``resources`` folder; the source checkout's
+    ``resources/`` (editable installs); the ``twindesk_resources`` data package that wheels
+    ship (``setup.py`` maps ``resources/`` to it).
+    """
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "resources"
     source = Path(__file__).resolve().parent.parent / "resources"
     if source.is_dir():
         return source
-    from importlib.resources import files
+    return installed_resources_dir()
 
-    return Path(str(files("twindesk_resources")))
+
+def installed_resources_dir() -> Path:
+    """``resources/`` as installed from a wheel (the ``twindesk_resources`` package)."""
+    import importlib.util
+
+    from twindesk.errors import ResourceError
+
+    spec = importlib.util.find_spec("twindesk_resources")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise ResourceError("twindesk's resources (device library, presets) are not installed",
+                            "reinstall twindesk: pip install --force-reinstall twindesk")
+    return Path(locations[0])
 
 
 def _user_root() -> Path | None:

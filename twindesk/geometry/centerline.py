@@ -238,7 +238,7 @@ def _cranial_end(plain: VoxelGraph, g: Grid) -> int:
 
 def _iso_surface(fld: np.ndarray, g: Grid):
     """The 0.5 iso-surface of the smoothed mask (LPS mm) as an implicit distance function."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     from twindesk.geometry.surface import iso_surface
 

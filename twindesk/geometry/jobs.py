@@ -172,7 +172,7 @@ def capped_surface(mask: np.ndarray, grid: Grid, preset: str, caps: list[cp.Cap]
 
 
 def _add_region(poly) -> None:
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     arr = ns.numpy_to_vtk(np.zeros(poly.GetNumberOfCells(), np.int32), deep=True)
     arr.SetName("region_id")
@@ -259,7 +259,7 @@ def _inside(mask: np.ndarray, grid: Grid, point, reach_mm: float) -> bool:
 
 
 def write_unstructured(ug, path) -> None:
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     w = vtk.vtkXMLUnstructuredGridWriter()
     w.SetFileName(str(path))

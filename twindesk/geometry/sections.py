@@ -82,8 +82,8 @@ def smooth_field(mask: np.ndarray, grid: Grid, sigma_vox: float = 0.6) -> np.nda
 def contours_2d(values: np.ndarray, level: float = 0.5) -> list[np.ndarray]:
     """Closed iso-contours of a 2D array as ``(N, 2)`` arrays of ``(j, i)`` pixel coordinates
     (marching squares via VTK). Open contours (touching the border) are dropped."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     img = vtk.vtkImageData()
     img.SetDimensions(values.shape[1], values.shape[0], 1)

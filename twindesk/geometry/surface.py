@@ -41,8 +41,8 @@ PRESETS = {
 def image_data(field: np.ndarray, grid: Grid):
     """A vtkImageData of ``field`` in *index-aligned* millimetres (origin 0, grid spacing);
     :func:`to_lps` maps its points to LPS."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     img = vtk.vtkImageData()
     img.SetDimensions(field.shape[2], field.shape[1], field.shape[0])
@@ -56,8 +56,8 @@ def image_data(field: np.ndarray, grid: Grid):
 def to_lps(poly, grid: Grid) -> None:
     """Map points from index-aligned mm to LPS in place (flipping triangles if the grid's
     direction matrix is a reflection, so outward normals stay outward)."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     if poly.GetNumberOfPoints() == 0:
         return
@@ -87,7 +87,7 @@ def padded_crop(mask: np.ndarray, grid: Grid, pad: int) -> tuple[np.ndarray, Gri
 
 def iso_surface(field: np.ndarray, grid: Grid, level: float = 0.5):
     """Raw flying-edges iso-surface of a field on ``grid`` (vtkPolyData, LPS mm)."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     fe = vtk.vtkFlyingEdges3D()
     fe.SetInputData(image_data(field.astype(np.float32, copy=False), grid))
@@ -108,7 +108,7 @@ def mask_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams = SurfacePa
     sinc smoothing; no decimation (see :func:`decimate` and :func:`vessel_surface`).
     Raises :class:`InputError` for an empty mask.
     """
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     if not mask.any():
         raise InputError("the mask is empty", "segment the structure first")
@@ -137,7 +137,7 @@ def mask_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams = SurfacePa
 def decimate(poly, target_reduction: float):
     """Quadric decimation (Garland & Heckbert, SIGGRAPH 1997) keeping the volume; the
     result is oriented outwards. ``target_reduction`` is the fraction of triangles removed."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     if target_reduction <= 0:
         return poly
@@ -159,7 +159,7 @@ def vessel_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams):
 
 def keep_largest_piece(poly):
     """The largest connected piece of a surface (drops specks)."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     conn = vtk.vtkPolyDataConnectivityFilter()
     conn.SetInputData(poly)
@@ -189,7 +189,7 @@ class SurfaceCheck:
 
 def check(poly) -> SurfaceCheck:
     """Counts that tell whether a surface is closed and manifold, and its volume and area."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     fe = vtk.vtkFeatureEdges()
     fe.SetInputData(poly)
@@ -217,7 +217,7 @@ def check(poly) -> SurfaceCheck:
 
 def write_polydata(poly, path) -> None:
     """Write a surface by extension: .vtp, .stl (binary), .obj, .ply."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     ext = str(path).lower().rsplit(".", 1)[-1]
     writers = {"vtp": vtk.vtkXMLPolyDataWriter, "stl": vtk.vtkSTLWriter,
@@ -241,7 +241,7 @@ def write_polydata(poly, path) -> None:
 
 
 def read_polydata(path):
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     r = vtk.vtkXMLPolyDataReader()
     r.SetFileName(str(path))

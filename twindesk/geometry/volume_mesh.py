@@ -67,7 +67,7 @@ def tetrahedralize(capped, params: MeshParams, inlet_lps_mm=None
     """Fill a closed surface with tetrahedra (fTetWild). Returns points and ``(M, 4)`` tets
     with positive volume in VTK's convention."""
     import pytetwild
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(capped.GetPoints().GetData()).astype(np.float64)
     faces = triangles(capped).astype(np.int32)
@@ -189,8 +189,8 @@ def region_table(points: np.ndarray, faces: np.ndarray, region: np.ndarray, caps
 
 def unstructured_grid(points: np.ndarray, tets: np.ndarray):
     """A vtkUnstructuredGrid of linear tetrahedra."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     ug = vtk.vtkUnstructuredGrid()
     vp = vtk.vtkPoints()
@@ -208,7 +208,7 @@ def unstructured_grid(points: np.ndarray, tets: np.ndarray):
 def boundary_polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray):
     """The ``mesh_boundary`` surface: the used mesh points (exact coordinates), triangles,
     cell array ``region_id`` and point array ``mesh_point_id`` (index into the VTU)."""
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     used, inv = np.unique(faces, return_inverse=True)
     poly = polydata(points[used], inv.reshape(-1, 3), region)

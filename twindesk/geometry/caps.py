@@ -93,7 +93,7 @@ def cut_and_cap(surface, caps: list[Cap]):
     neighbouring wall, or the end is too short) is skipped: that end stays closed as wall.
     Returns ``(closed vtkPolyData with the cell array region_id, the caps used)``.
     """
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     poly = _clean_triangles(surface)
     used: list[Cap] = []
@@ -138,7 +138,7 @@ def cut_and_cap(surface, caps: list[Cap]):
 
 
 def _clean_triangles(poly):
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     tri = vtk.vtkTriangleFilter()
     tri.SetInputData(poly)
@@ -153,10 +153,10 @@ def _clean_triangles(poly):
 def _clip_end(poly, cap: Cap):
     """Remove the part of the surface beyond the cap's plane that is connected to the end
     at the cap (other parts of the vessel beyond the infinite plane are left alone)."""
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     tri = vtk.vtkTriangleFilter()
     tri.SetInputData(poly)
@@ -208,7 +208,7 @@ def _cap_of(point: np.ndarray, caps: list[Cap]) -> Cap | None:
 
 
 def triangles(poly) -> np.ndarray:
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     cells = ns.vtk_to_numpy(poly.GetPolys().GetConnectivityArray()).astype(np.int64)
     return cells.reshape(-1, 3)
@@ -243,8 +243,8 @@ def boundary_loops(poly) -> list[np.ndarray]:
 
 
 def polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray | None = None):
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     poly = vtk.vtkPolyData()
     vp = vtk.vtkPoints()

@@ -46,7 +46,7 @@ def boundary_loops(poly) -> list[np.ndarray]:
 def closed_surface(poly):
     """The surface with its holes capped and triangles consistently oriented outward."""
     import pyvista as pv
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
 
     fill = vtk.vtkFillHolesFilter()
     fill.SetInputData(poly)
@@ -92,8 +92,8 @@ def surface_mask(poly, spacing_mm: float = 0.5, pad_mm: float = 3.0) -> SurfaceM
 
     Raises :class:`InputError` when the surface encloses nothing.
     """
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     if poly.GetNumberOfPoints() < 4 or poly.GetNumberOfCells() < 4:
         raise InputError("the surface has too few triangles to enclose a lumen",

@@ -9,7 +9,7 @@ new one is added in this one place (its module: ``vtk.<Class>.__module__`` in a 
 
 from __future__ import annotations
 
-from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR, vtkIdList, vtkPoints
 from vtkmodules.vtkCommonDataModel import (
     VTK_TETRA,
     vtkCellArray,
@@ -20,6 +20,7 @@ from vtkmodules.vtkCommonDataModel import (
 from vtkmodules.vtkFiltersCore import (
     vtkCleanPolyData,
     vtkClipPolyData,
+    vtkContourFilter,
     vtkFeatureEdges,
     vtkFlyingEdges2D,
     vtkFlyingEdges3D,
@@ -33,6 +34,8 @@ from vtkmodules.vtkFiltersCore import (
     vtkTriangleFilter,
     vtkWindowedSincPolyDataFilter,
 )
+from vtkmodules.vtkFiltersModeling import vtkFillHolesFilter
+from vtkmodules.vtkImagingStencil import vtkImageStencil, vtkPolyDataToImageStencil
 from vtkmodules.vtkIOGeometry import vtkOBJWriter, vtkSTLWriter
 from vtkmodules.vtkIOPLY import vtkPLYWriter
 from vtkmodules.vtkIOXML import (
@@ -42,7 +45,8 @@ from vtkmodules.vtkIOXML import (
 )
 
 __all__ = [
-    "VTK_TETRA", "vtkCellArray", "vtkCleanPolyData", "vtkClipPolyData", "vtkFeatureEdges",
+    "VTK_TETRA", "VTK_UNSIGNED_CHAR", "vtkContourFilter", "vtkFillHolesFilter",
+    "vtkImageStencil", "vtkPolyDataToImageStencil", "vtkCellArray", "vtkCleanPolyData", "vtkClipPolyData", "vtkFeatureEdges",
     "vtkFlyingEdges2D", "vtkFlyingEdges3D", "vtkIdList", "vtkImageData",
     "vtkImplicitPolyDataDistance", "vtkMassProperties", "vtkOBJWriter", "vtkPLYWriter",
     "vtkPoints", "vtkPolyData", "vtkPolyDataConnectivityFilter", "vtkPolyDataNormals",

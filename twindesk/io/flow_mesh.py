@@ -33,10 +33,10 @@ class FlowMeshData:
 def write_tet_vtu(path: Path, points_mm: np.ndarray, tets: np.ndarray,
                   point_data: dict[str, np.ndarray] | None = None) -> None:
     import pyvista as pv
-    import vtk
+    from vtkmodules.vtkCommonDataModel import VTK_TETRA
 
     cells = np.c_[np.full(len(tets), 4), tets].ravel()
-    grid = pv.UnstructuredGrid(cells, np.full(len(tets), vtk.VTK_TETRA, dtype=np.uint8),
+    grid = pv.UnstructuredGrid(cells, np.full(len(tets), VTK_TETRA, dtype=np.uint8),
                                np.asarray(points_mm, dtype=float))
     for name, arr in (point_data or {}).items():
         arr = np.asarray(arr)
@@ -74,9 +74,9 @@ def read_flow_mesh(case, structure: str = "aorta") -> FlowMeshData:
             raise CaseError(f"case {case.path} has no '{key}'",
                             "build the flow mesh first (anatomy step 'mesh')")
     grid = pv.read(str(case.artifact_path(mesh_key)))
-    import vtk
+    from vtkmodules.vtkCommonDataModel import VTK_TETRA
 
-    if grid.n_cells == 0 or not np.all(grid.celltypes == vtk.VTK_TETRA):
+    if grid.n_cells == 0 or not np.all(grid.celltypes == VTK_TETRA):
         raise InputError(f"{mesh_key}: expected only linear tetrahedra",
                          "regenerate the flow mesh")
     tets = grid.cells.reshape(-1, 5)[:, 1:].astype(np.int64)

@@ -23,26 +23,31 @@ UNITS_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
 def read_surface(path: Path):
     """A triangle surface (vtkPolyData) from a file; :class:`InputError` when it cannot
     be read or holds no triangles."""
-    import vtk
+    from vtkmodules.vtkCommonDataModel import vtkPolyData
+    from vtkmodules.vtkFiltersCore import vtkTriangleFilter
+    from vtkmodules.vtkIOGeometry import vtkOBJReader, vtkSTLReader
+    from vtkmodules.vtkIOLegacy import vtkPolyDataReader
+    from vtkmodules.vtkIOPLY import vtkPLYReader
+    from vtkmodules.vtkIOXML import vtkXMLPolyDataReader
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file", "check the path of the surface file")
     suffix = path.suffix.lower()
-    readers = {".vtp": vtk.vtkXMLPolyDataReader, ".vtk": vtk.vtkPolyDataReader,
-               ".stl": vtk.vtkSTLReader, ".ply": vtk.vtkPLYReader, ".obj": vtk.vtkOBJReader}
+    readers = {".vtp": vtkXMLPolyDataReader, ".vtk": vtkPolyDataReader,
+               ".stl": vtkSTLReader, ".ply": vtkPLYReader, ".obj": vtkOBJReader}
     if suffix not in readers:
         raise InputError(f"{path}: unknown surface format '{suffix}'",
                          f"use one of {', '.join(SURFACE_SUFFIXES)}")
     reader = readers[suffix]()
     reader.SetFileName(str(path))
     reader.Update()
-    tri = vtk.vtkTriangleFilter()
+    tri = vtkTriangleFilter()
     tri.SetInputData(reader.GetOutput())
     tri.PassLinesOff()
     tri.PassVertsOff()
     tri.Update()
-    out = vtk.vtkPolyData()
+    out = vtkPolyData()
     out.DeepCopy(tri.GetOutput())
     if out.GetNumberOfCells() == 0:
         raise InputError(f"{path}: no triangles could be read",
@@ -52,15 +57,15 @@ def read_surface(path: Path):
 
 def to_lps_mm(poly, frame: str = "lps", units: str = "mm"):
     """A copy of ``poly`` with points in LPS millimetres (see the module docstring)."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
+    from vtkmodules.vtkCommonDataModel import vtkPolyData
 
     frame, units = frame.lower(), units.lower()
     if frame not in FRAMES:
         raise InputError(f"--frame: unknown frame '{frame}'", "use lps or ras")
     if units not in UNITS_TO_MM:
         raise InputError(f"--units: unknown unit '{units}'", "use mm, cm or m")
-    out = vtk.vtkPolyData()
+    out = vtkPolyData()
     out.DeepCopy(poly)
     pts = ns.vtk_to_numpy(out.GetPoints().GetData()).astype(float) * UNITS_TO_MM[units]
     if frame == "ras":
@@ -74,9 +79,9 @@ def to_lps_mm(poly, frame: str = "lps", units: str = "mm"):
 
 def write_vtp(poly, path: Path) -> None:
     """Write a surface as compressed binary VTP."""
-    import vtk
+    from vtkmodules.vtkIOXML import vtkXMLPolyDataWriter
 
-    w = vtk.vtkXMLPolyDataWriter()
+    w = vtkXMLPolyDataWriter()
     w.SetFileName(str(path))
     w.SetInputData(poly)
     w.SetDataModeToBinary()

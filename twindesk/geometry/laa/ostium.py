@@ -87,9 +87,9 @@ def rim_curve(split: AppendageSplit) -> tuple[np.ndarray, np.ndarray]:
     the rim is the ``a = 0.5`` line on that surface (sub-voxel). Pieces shorter than a
     quarter of the longest are dropped (voxel noise near other offshoots).
     """
-    import vtk
+    from twindesk.geometry import vtk_classes as vtk
     from scipy import ndimage as ndi
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     from twindesk.geometry.surface import iso_surface
 

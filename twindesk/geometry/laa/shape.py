@@ -252,7 +252,7 @@ def analyse_shape(region: AppendageRegion, plane: OstiumPlane,
     depth = float(main.arc_length_mm[-1])
     total, where = bend(main, params.distal_window_mm)
     from twindesk.geometry.sections import smooth_field
-    from vtk.util import numpy_support as ns
+    from vtkmodules.util import numpy_support as ns
 
     poly = iso_surface(smooth_field(mask, region.grid), region.grid, 0.5)
     pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float)

@@ -80,8 +80,8 @@ def _slab_mask(mask: np.ndarray, grid, center, normal, slab: TissueSlab):
 def _open_tube(poly, center, normal, slab: TissueSlab):
     """Drop the faces beyond the slab planes and the cylinder, keep the piece at the
     annulus (vtkPolyData in, vtkPolyData out)."""
-    import vtk
-    from vtk.util import numpy_support as ns
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float) - np.asarray(center)
     h = pts @ normal

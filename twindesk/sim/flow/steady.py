@@ -403,7 +403,7 @@ def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
     # Solved levels (flow fraction, iterate); the Stokes solution is proportional to the flow.
     solved: list[tuple[float, np.ndarray]] = [(0.0, 0 * x), (1.0, x)]
     done, levels = 0.0, []
-    while not converged:
+    while True:
         (f0, x0), (f1, x1) = solved[-2], solved[-1]
         frac = 1.0
         for _ in range(8):

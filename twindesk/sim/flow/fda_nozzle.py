@@ -103,6 +103,8 @@ class Dataset:
     code: str
     centreline: np.ndarray  # (n, 2): z (m), axial velocity (m/s)
     wall_pressure: np.ndarray | None  # (n, 2): z (m), pressure (Pa, dataset gauge offset)
+    #: Radial profiles of axial velocity: z (m) → (n, 2) signed r (m), velocity (m/s).
+    axial_profiles: dict = None
 
 
 def parse_dataset(path: Path) -> Dataset:
@@ -129,8 +131,15 @@ def parse_dataset(path: Path) -> Dataset:
         i += 1
     if "plot-z-distribution-axial-velocity" not in blocks:
         raise InputError(f"{path}: no centreline velocity block", "restore the file")
+    profiles = {}
+    for title, arr in blocks.items():
+        if title.startswith("plot-profile-axial-velocity-at-z"):
+            try:
+                profiles[round(float(title.split()[1]), 6)] = arr
+            except (IndexError, ValueError):
+                continue
     return Dataset(code, blocks["plot-z-distribution-axial-velocity"],
-                   blocks.get("plot-wall-distribution-pressure"))
+                   blocks.get("plot-wall-distribution-pressure"), profiles)
 
 
 def load_measured(folder: Path | None) -> list[Dataset]:
@@ -154,3 +163,48 @@ def station_table(datasets: list[Dataset]) -> list[dict]:
 #: Stations of the sudden-expansion data (mm), used when the data folder is absent.
 STATIONS_MM = (-88.0, -64.0, -48.0, -42.0, -20.0, -8.0, 0.0, 8.0, 16.0, 24.0, 32.0, 40.0,
                48.0, 60.0, 80.0)
+
+
+#: PIV stations in the 12 mm inlet pipe, upstream of the cone (mm).
+INLET_STATIONS_MM = (-88.0, -64.0)
+
+
+def measured_inlet_flow(datasets: list[Dataset]) -> dict:
+    """Volumetric flow (m³/s) delivered in the experiments, from the measured axial-velocity
+    profiles in the inlet pipe (stations :data:`INLET_STATIONS_MM`).
+
+    Each profile half (r ≥ 0 and r ≤ 0; the files give a signed radius across the laser
+    sheet) is integrated as an axisymmetric profile, Q = ∫₀ᴿ 2π r u dr (trapezoidal rule,
+    R = 6 mm, zeros outside the fluid); the halves, stations and datasets are averaged. Also
+    returned: the profile shape factor u_centre / u_mean (2 for the developed parabola), per
+    dataset and overall, so a reader can see the measured inlet is developed laminar flow.
+    """
+    R = PIPE_RADIUS_MM * 1e-3
+    per_ds = []
+    for ds in datasets:
+        qs, shape = [], []
+        for z_mm in INLET_STATIONS_MM:
+            prof = (ds.axial_profiles or {}).get(round(z_mm / 1000, 6))
+            if prof is None:
+                continue
+            r, u = prof[:, 0], prof[:, 1]
+            for side in (r >= 0, r <= 0):
+                rr, uu = np.abs(r[side]), u[side]
+                keep = rr <= R
+                rr, uu = rr[keep], uu[keep]
+                if len(rr) < 10:
+                    continue
+                o = np.argsort(rr)
+                rr, uu = rr[o], uu[o]
+                q = float(np.trapezoid(2 * np.pi * rr * uu, rr))
+                qs.append(q)
+                shape.append(float(uu[0] / (q / (np.pi * R**2))))
+        if qs:
+            per_ds.append({"code": ds.code, "flow_m3_s": float(np.mean(qs)),
+                           "shape_factor": float(np.mean(shape)), "n_halves": len(qs)})
+    if not per_ds:
+        return {}
+    q = float(np.mean([d["flow_m3_s"] for d in per_ds]))
+    return {"flow_m3_s": q, "stations_mm": list(INLET_STATIONS_MM),
+            "shape_factor": float(np.mean([d["shape_factor"] for d in per_ds])),
+            "datasets": per_ds}

@@ -60,3 +60,26 @@ def test_calibrated_outlets_come_from_the_circulation_model():
         assert bv.resistances_pa_s_per_m3[rid] == pytest.approx(
             rec["rp_pa_s_per_m3"] + rec["rd_pa_s_per_m3"])
         assert bv.reference_pressure_pa[rid] == pytest.approx(rec["pd_pa"])
+
+
+def test_a_variant_keeps_the_cardiac_output_of_its_base():
+    """A device scenario from ``twindesk scenario add`` has no CO of its own until it is run:
+    the flow uses its base scenario's target, not the population default."""
+    from twindesk.sim.flow.boundary_values import DEFAULT_CO_L_MIN
+    from twindesk.sim.lumped.params import default_circulation, to_clinical
+
+    doc = {"physiology": {"scenarios": {
+        "baseline": {"parameters": to_clinical(default_circulation()),
+                     "targets": {"cardiac_output_l_min": 4.2}},
+        "post": {"from": "baseline", "overrides": {"aortic_eoa_cm2": 1.9}},
+        "post-ex": {"from": "post", "overrides": {"heart_rate_bpm": 100.0}}},
+        "results": {}, "calibrations": []}}
+    outlets = OUTLETS
+    for name in ("post", "post-ex"):
+        bv = boundary_values(doc, outlets, "mean", scenario=name)
+        assert bv.inflow_m3_per_s == pytest.approx(4.2 * M3S_PER_LMIN, rel=1e-12)
+        assert any("baseline" in n for n in bv.assumptions)
+    doc["physiology"]["results"]["post"] = {"haemodynamics": {"cardiac_output_l_min": 3.9}}
+    bv = boundary_values(doc, outlets, "mean", scenario="post-ex")
+    assert bv.inflow_m3_per_s == pytest.approx(3.9 * M3S_PER_LMIN, rel=1e-12)
+    assert 4.2 != DEFAULT_CO_L_MIN

@@ -5,8 +5,9 @@ Physiology is ``case.doc["physiology"]`` as laid out by :mod:`twindesk.sim.lumpe
 (scenarios, calibrations, latest 0D results). Read in this order:
 
 * cardiac output: the scenario's ``targets.cardiac_output_l_min``, else the scenario's
-  latest 0D result ``results[scenario].haemodynamics.cardiac_output_l_min``, else a flat
-  ``cardiac_output_l_min``;
+  latest 0D result ``results[scenario].haemodynamics.cardiac_output_l_min``, else the same
+  for the scenario it derives from (``from``, as ``twindesk scenario add`` stores it), and
+  so on up to the baseline, else a flat ``cardiac_output_l_min``;
 * peak systolic flow: ``results[scenario].haemodynamics.peak_aortic_flow_ml_s``;
 * outlets: per-outlet RCR from :func:`twindesk.sim.lumped.store.outlet_bcs` (Murray split of
   the calibrated Windkessel). The steady resistance of an outlet is the sum of its
@@ -57,14 +58,33 @@ def _haemodynamics(phys: dict, scenario: str) -> dict:
     return ((phys.get("results") or {}).get(scenario) or {}).get("haemodynamics") or {}
 
 
+def _lineage(phys: dict, scenario: str) -> list[str]:
+    """``scenario`` and the scenarios it derives from (``from``), nearest first."""
+    chain: list[str] = []
+    scenarios = phys.get("scenarios") or {}
+    name: str | None = scenario
+    while name is not None and name not in chain:
+        chain.append(name)
+        entry = scenarios.get(name) or {}
+        name = None if "parameters" in entry else entry.get("from")
+    return chain
+
+
 def _co_l_min(phys: dict, scenario: str, notes: list[str]) -> tuple[float, bool]:
-    entry = (phys.get("scenarios") or {}).get(scenario) or {}
-    candidates = [(entry.get("targets") or {}).get("cardiac_output_l_min"),
-                  _haemodynamics(phys, scenario).get("cardiac_output_l_min"),
-                  phys.get("cardiac_output_l_min")]
-    for value in candidates:
-        if value is not None:
-            return float(value), True
+    scenarios = phys.get("scenarios") or {}
+    # A variant made by ``twindesk scenario add`` (a device, a changed heart rate) keeps the
+    # cardiac output of the scenario it derives from unless it sets its own or was run.
+    for name in _lineage(phys, scenario):
+        entry = scenarios.get(name) or {}
+        for value in ((entry.get("targets") or {}).get("cardiac_output_l_min"),
+                      _haemodynamics(phys, name).get("cardiac_output_l_min")):
+            if value is not None:
+                if name != scenario:
+                    notes.append(f"cardiac output {float(value):.2f} L/min taken from "
+                                 f"scenario '{name}' ('{scenario}' derives from it)")
+                return float(value), True
+    if phys.get("cardiac_output_l_min") is not None:
+        return float(phys["cardiac_output_l_min"]), True
     notes.append(f"cardiac output {DEFAULT_CO_L_MIN} L/min assumed (no calibrated physiology "
                  "or 0D result for this scenario)")
     return DEFAULT_CO_L_MIN, False
@@ -136,6 +156,7 @@ def boundary_values(doc: dict, outlets: list[Region], flow: str,
         notes.append(f"outlet resistances of {', '.join(r.name for r in missing)} assumed: "
                      f"MAP {map_pa / PA_PER_MMHG:.0f} mmHg / CO split by area^1.5 (Murray)")
     any_phys = co_phys or flow_phys or len(missing) < len(outlets)
-    source = ("physiology" if any_phys and not notes else
+    used_default = not co_phys or not flow_phys or bool(missing)
+    source = ("physiology" if any_phys and not used_default else
               "default" if not any_phys else "physiology+default")
     return BoundaryValues(inflow, res, source, notes, pref)

@@ -7,8 +7,8 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QToolBar)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
+                               QMessageBox, QScrollArea, QToolBar)
 
 from twindesk import INTENDED_USE, __version__
 from twindesk.imaging.window import load_presets
@@ -153,7 +153,14 @@ class MainWindow(CaseControl, QMainWindow):
             panel = getattr(importlib.import_module(module), cls_name)(self)
             dock = QDockWidget(panel.title, self)
             dock.setObjectName(f"dock_{panel.panel_id}")
-            dock.setWidget(panel)
+            # a panel scrolls inside its dock, so the tallest panel never forces the window
+            # taller than the screen (or than a screenshot's --size)
+            scroll = QScrollArea()
+            scroll.setObjectName(f"scroll_{panel.panel_id}")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(panel)
+            dock.setWidget(scroll)
             self.addDockWidget(areas[panel.area], dock)
             siblings = docks_by_area.setdefault(panel.area, [])
             if siblings:

@@ -148,12 +148,12 @@ def test_low_coronary_in_a_narrow_root_is_flagged():
 def test_full_model_in_a_child_process():
     """The full model runs in a spawned child (as the desktop window does) and agrees with
     the fast model within 0.5 mm at the annulus."""
-    from twindesk.jobs.subprocess_runner import run_in_child
+    from twindesk.jobs.subprocess_runner import run_in_subprocess
 
     geom = RootGeometry(annulus_max_mm=24.0, annulus_min_mm=22.0)
     params = synthetic_params(geom, "be-valve-s3like", 23.0, model="full", uncertainty=False)
     seen = []
-    out = run_in_child("twindesk.sim.tavr.deploy_job:run", params,
+    out = run_in_subprocess("twindesk.sim.tavr.deploy_job:run", params,
                        lambda f, m="": seen.append(f))
     assert out.result["model"] == "full" and seen and seen[-1] == pytest.approx(1.0)
     fast = dj.run(synthetic_params(geom, "be-valve-s3like", 23.0, uncertainty=False)).result
@@ -163,7 +163,7 @@ def test_full_model_in_a_child_process():
 
 
 def test_cancel_stops_the_child_job_quickly():
-    from twindesk.jobs.subprocess_runner import run_in_child
+    from twindesk.jobs.subprocess_runner import run_in_subprocess
 
     geom = RootGeometry()
     params = synthetic_params(geom, "be-valve-s3like", 23.0, model="full")
@@ -176,5 +176,5 @@ def test_cancel_stops_the_child_job_quickly():
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        run_in_child("twindesk.sim.tavr.deploy_job:run", params, progress, cancel)
+        run_in_subprocess("twindesk.sim.tavr.deploy_job:run", params, progress, cancel)
     assert t0 and time.monotonic() - t0[0] < 8.0

@@ -2,7 +2,7 @@
 
 ``run(DeployParams, progress, cancel) -> DeployOutcome`` is a pure computation (no case
 I/O, picklable input and output) so the desktop window can run the full model in a child
-process (:func:`twindesk.jobs.subprocess_runner.run_in_child`) and Cancel it at once; the
+process (:func:`twindesk.jobs.subprocess_runner.run_in_subprocess`) and Cancel it at once; the
 case-level job :mod:`twindesk.sim.tavr.place_job` prepares its input and stores its output.
 
 Every number carries an interval from tissue-stiffness (× 0.5, × 2) and implant-depth

@@ -201,9 +201,9 @@ def deploy_params(prep: Prepared, size_mm: float, depth_mm: float | None,
 def compute(params: DeployParams, child: bool, progress, cancel):
     """Run one deployment here or in a child process."""
     if child:
-        from twindesk.jobs.subprocess_runner import run_in_child
+        from twindesk.jobs.subprocess_runner import run_in_subprocess
 
-        return run_in_child("twindesk.sim.tavr.deploy_job:run", params, progress, cancel)
+        return run_in_subprocess("twindesk.sim.tavr.deploy_job:run", params, progress, cancel)
     return deploy_job.run(params, progress, cancel)
 
 

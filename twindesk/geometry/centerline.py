@@ -115,8 +115,11 @@ def compute(mask: np.ndarray, grid: Grid, inlet_lps_mm=None, inlet_normal_lps=No
         if junction is not None:
             out[-1].junction_arc_length_mm = _junction(out[0], out[-1])
     rep(1.0, "done")
+    # Searched branches must be long enough to be branches; known tips (the stubs the
+    # segmentation cut) are branches however short their recentred path.
+    min_mm = params.min_branch_mm if branch_tips_lps_mm is None else 0.0
     branches = [b for b in out[1:] if len(b.points_lps_mm) >= 3
-                and b.arc_length_mm[-1] >= params.min_branch_mm]
+                and b.arc_length_mm[-1] >= min_mm]
     return Centerline(out[0], branches)
 
 

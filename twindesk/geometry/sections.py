@@ -41,21 +41,30 @@ class LumenContour:
     def diameter_perimeter_mm(self) -> float:
         return float(self.perimeter_mm / np.pi)
 
-    def robust_center_lps_mm(self, bulge: float = 1.1) -> np.ndarray:
+    def robust_center_lps_mm(self, bulge: float = 1.1, iterations: int = 4) -> np.ndarray:
         """The section's centre with side-branch ostia ignored: the centroid of the contour
-        whose distance from the plain centroid is clipped at ``bulge`` times its median
-        (a branch's mouth is a long bulge to one side; clipping a symmetric shape such as an
-        ellipse or the three sinuses at the same radius all round does not move its centre)."""
-        c = self.centroid_lps_mm
-        d = self.points_lps_mm - c
-        r = np.linalg.norm(d, axis=1)
-        cap = bulge * float(np.median(r))
-        clipped = c + d * np.minimum(1.0, cap / np.maximum(r, 1e-12))[:, None]
-        u = d[int(np.argmax(r))] / max(float(r.max()), 1e-12)
+        whose distance from the centre is clipped at ``bulge`` times its median (a branch's
+        mouth is a long bulge to one side; clipping a symmetric shape such as an ellipse or
+        the three sinuses at the same radius all round does not move its centre). The plain
+        centroid is itself pulled towards the bulge, so the clipping is repeated about the
+        new centre a few times."""
+        c0 = self.centroid_lps_mm
+        d0 = self.points_lps_mm - c0
+        r0 = np.linalg.norm(d0, axis=1)
+        u = d0[int(np.argmax(r0))] / max(float(r0.max()), 1e-12)
         v = np.cross(self.normal_lps, u)
-        xy = np.stack([(clipped - c) @ u, (clipped - c) @ v], axis=1)
-        cen = polygon_centroid(xy)
-        return c + cen[0] * u + cen[1] * v
+        xy = np.stack([d0 @ u, d0 @ v], axis=1)
+        cen = np.zeros(2)
+        for _ in range(max(1, iterations)):
+            d = xy - cen
+            r = np.linalg.norm(d, axis=1)
+            cap = bulge * float(np.median(r))
+            new = polygon_centroid(cen + d * np.minimum(1.0, cap / np.maximum(r, 1e-12))[:, None])
+            done = np.linalg.norm(new - cen) < 1e-3
+            cen = new
+            if done:
+                break
+        return c0 + cen[0] * u + cen[1] * v
 
     @property
     def eccentricity(self) -> float:

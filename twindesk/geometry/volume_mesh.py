@@ -12,6 +12,10 @@ allows use from an Apache-2.0 application) and robust to imperfect input surface
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +66,23 @@ def sizing_field(lo: np.ndarray, hi: np.ndarray, params: MeshParams, inlet: np.n
     return pts, tets.astype(np.int32), values
 
 
+_CWD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _scratch_cwd():
+    """fTetWild writes ``__tracked_surface.stl`` into the working directory, which may be
+    the install folder or the user's case folder: let it write into a private temporary
+    directory instead (process-wide, so one mesher at a time)."""
+    with _CWD_LOCK, tempfile.TemporaryDirectory(prefix="twindesk-tetwild-") as tmp:
+        old = os.getcwd()
+        os.chdir(tmp)
+        try:
+            yield
+        finally:
+            os.chdir(old)
+
+
 def tetrahedralize(capped, params: MeshParams, inlet_lps_mm=None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Fill a closed surface with tetrahedra (fTetWild). Returns points and ``(M, 4)`` tets
@@ -76,10 +97,12 @@ def tetrahedralize(capped, params: MeshParams, inlet_lps_mm=None
     if inlet_lps_mm is not None and params.inlet_refinement != 1.0:
         bg_v, bg_t, bg_val = sizing_field(lo - 5.0, hi + 5.0, params, np.asarray(inlet_lps_mm))
         kwargs = {"bg_vertices": bg_v, "bg_tets": bg_t, "bg_values": bg_val}
-    v, t = pytetwild.tetrahedralize(pts, faces, edge_length_abs=params.edge_mm,
-                                    epsilon=params.epsilon_rel, optimize=True, quiet=True,
-                                    vtk_ordering=True, num_opt_iter=params.optimize_iterations,
-                                    stop_energy=params.stop_energy, **kwargs)
+    with _scratch_cwd():
+        v, t = pytetwild.tetrahedralize(pts, faces, edge_length_abs=params.edge_mm,
+                                        epsilon=params.epsilon_rel, optimize=True, quiet=True,
+                                        vtk_ordering=True,
+                                        num_opt_iter=params.optimize_iterations,
+                                        stop_energy=params.stop_energy, **kwargs)
     if len(t) == 0:
         raise SolverError("the tetrahedral mesher produced no elements",
                           "check the surface (twindesk mesh --preset view) and retry")

@@ -134,3 +134,16 @@ def test_centerline_command_and_csv(tube_case, run_cli, tmp_path):
     assert float(rows[3]["z_lps_mm"]) == pytest.approx(d["points_lps_mm"][3][2], abs=1e-3)
     r = run_cli("export", tube_case, tmp_path / "cl.json", "--what", "centerline:aorta")
     assert r.code == 0
+
+
+def test_the_mesher_leaves_the_working_directory_alone(tmp_path, monkeypatch):
+    """fTetWild drops a scratch STL into the working directory; ours must stay clean (it may
+    be the read-only install folder or a case folder)."""
+    import pyvista as pv
+
+    from twindesk.geometry.volume_mesh import MeshParams, tetrahedralize
+
+    monkeypatch.chdir(tmp_path)
+    sphere = pv.Sphere(radius=5.0, theta_resolution=16, phi_resolution=16).triangulate()
+    pts, tets = tetrahedralize(sphere, MeshParams(edge_mm=2.0))
+    assert len(tets) > 50 and list(tmp_path.iterdir()) == []

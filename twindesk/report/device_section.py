@@ -63,7 +63,7 @@ def mechanics_table(items) -> Table:
     return Table(("Device", "Model, depth, rotation", "Min / max frame diameter",
                   "Expansion of nominal", "Max contact pressure", "Gap > 1 mm area"),
                  tuple(rows), "Deployed frame at the annulus (inflow when the annulus plane "
-                 "lies below the frame) with 95 % intervals from wall-stiffness (×0.5, ×2) "
+                 "lies below the frame) with ranges from wall-stiffness (×0.5, ×2) "
                  "and implant-depth (±2 mm) perturbations.",
                  (0.2, 0.16, 0.2, 0.14, 0.15, 0.15))
 

@@ -42,7 +42,9 @@ def _kv_table(pairs: list[tuple[str, Any]], caption: str = "") -> Table | None:
 
 
 def _rows_table(rows: list[Row], caption: str) -> Table:
-    return Table(("Quantity", "Value", "95 % interval", "Source"),
+    # Each row's interval says how it was obtained in the caption: measurement intervals
+    # are uncertainty ranges from the image (not statistical confidence intervals).
+    return Table(("Quantity", "Value", "Interval", "Source"),
                  tuple((r.quantity, fmt(r.value, r.unit),
                         fmt_interval(r.low, r.high, r.unit) or "no interval (single value)",
                         r.source) for r in rows), caption, (0.36, 0.16, 0.22, 0.26))
@@ -168,7 +170,10 @@ def aortic_root(case, ctx: Context) -> Section:
     s = Section("aortic_root", "Aortic root measurements and C-arm views")
     root = [r for r in result_rows(case) if "root" in r.group.lower()]
     if root:
-        s.add(_rows_table(root, "Aortic root measurements with 95 % intervals."))
+        s.add(_rows_table(root, "Aortic root measurements. Interval: the range when each hinge point moves "
+                                 "one voxel along the annulus normal and the lumen edge half a "
+                                 "voxel, combined (an uncertainty range from the image, not a "
+                                 "statistical confidence interval)."))
     else:
         s.add(Missing("Aortic root measurements (annulus perimeter and area diameters, "
                       "sinus, sinotubular junction, coronary heights) have not been computed",

@@ -536,6 +536,7 @@ class DevicePanel(Panel):
             self._hidden_done = True
             self._hide_lumen_surfaces()
             self.window_.view3d.set_slices_visible(False)
+            self.window_.view3d.reset_camera()  # frame the device, not the whole scan
         if self.prep is not None:
             handle = planner.handle_point(self.prep.anatomy, outcome.frame_points_lps_mm,
                                           outcome.frame_level, pose)

@@ -192,9 +192,13 @@ def _mesh_style(surf) -> dict:
     if meta.get("scalars"):
         style.update(scalars=meta["scalars"], cmap=meta.get("cmap", "inferno"),
                      clim=meta.get("clim"), show_scalar_bar=True,
+                     # horizontal along the bottom: a vertical bar's title overflows the
+                     # right edge of a narrow view
                      scalar_bar_args={"title": meta.get("scalar_title", meta["scalars"]),
-                                      "vertical": True, "position_x": 0.86,
-                                      "position_y": 0.25, "height": 0.5, "width": 0.08})
+                                      "vertical": False, "position_x": 0.2,
+                                      "position_y": 0.04, "height": 0.07, "width": 0.6,
+                                      "title_font_size": 14, "label_font_size": 12,
+                                      "n_labels": 4, "fmt": "%.0f", "color": "white"})
     else:
         style["color"] = [v / 255 for v in surf.color]
     if meta.get("line_width"):

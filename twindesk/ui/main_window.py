@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QToolBar)
+                               QMessageBox, QScrollArea, QTabWidget, QToolBar)
 
 from twindesk import INTENDED_USE, __version__
 from twindesk.imaging.window import load_presets
@@ -107,6 +107,8 @@ class MainWindow(CaseControl, QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        else:
+            self._default_dock_sizes()
         self.apply_window_preset("cta")
         self._update_title()
 
@@ -169,7 +171,23 @@ class MainWindow(CaseControl, QMainWindow):
             panels[panel.panel_id] = panel
         for docks in docks_by_area.values():
             docks[0].raise_()
+        # many tabbed panels: vertical tabs on the outer edge keep their names readable
+        self.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.East)
+        self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.West)
+        self._docks_by_area = docks_by_area
         return panels
+
+    def _default_dock_sizes(self) -> None:
+        """First start (no saved layout): the views get most of the window; the side panels
+        about a third of its width, the bottom panel a quarter of its height."""
+        right = self._docks_by_area.get("right", [])
+        bottom = self._docks_by_area.get("bottom", [])
+        if right:
+            self.resizeDocks([right[0]], [min(520, int(self.width() * 0.36))],
+                             Qt.Orientation.Horizontal)
+        if bottom:
+            self.resizeDocks([bottom[0]], [max(180, self.height() // 4)],
+                             Qt.Orientation.Vertical)
 
     def _window_specs(self) -> list[ActionSpec]:
         presets = [ActionSpec(f"view.window.{p.id}", f"Window: {p.name}", f"_preset_{p.id}",

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twindesk.errors import SolverError
 from twindesk.jobs.core import CancelToken, ProgressReporter
 from twindesk.sim.mechanics.contact import CylinderWall, SurfaceWall, Wall
 from twindesk.sim.mechanics.frame import FrameMesh, build_frame
@@ -246,12 +245,16 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
         axial.target = t0 - dz
         jumped = state.copy()
         jumped.x[:, 2] -= dz
-        try:
-            state = prob.run_stage(jumped, lambda lam: None, 1, stats, None, cancel, None,
-                                   "depth")
-        except SolverError:
-            # a frame squeezed onto its plateau (an occluder in a tapering neck) may not
-            # take the jump: slide it there by moving the hold's target gradually
+        if cancel is not None:
+            cancel.check()
+        moved = prob.equilibrate(jumped, stats, "depth")
+        if moved is not None:
+            state = moved
+        else:
+            # a frame squeezed onto its plateau (an occluder in a tapering neck) or gripped
+            # off-centre may not take the jump: slide it there by moving the hold's target
+            # gradually (a quasi-static path; a jump released out of balance could tip
+            # the frame into another equilibrium)
             def slide(lam, t0=t0, dz=dz):
                 axial.target = t0 - lam * dz
 

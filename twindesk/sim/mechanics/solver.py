@@ -268,6 +268,21 @@ class _NewtonSolver:
                     return done
         return None
 
+    def equilibrate(self, state: FrameState, stats: SolveStats, label: str = ""
+                    ) -> FrameState | None:
+        """Equilibrium under the current loads by Newton from an out-of-balance ``state``
+        (e.g. the frame moved rigidly), or None (cutting a load step is no help when
+        nothing is being loaded; the caller chooses a gentler path)."""
+        new, iters, rnorm, _ = self.newton(state)
+        stats.newton_iterations += iters
+        if new is None:
+            stats.cutbacks += 1
+            return None
+        stats.steps += 1
+        stats.residual_norm_n = rnorm
+        stats.history.append((label, 1.0, iters, rnorm))
+        return new
+
     def run_stage(self, state: FrameState, setter: Callable[[float], None], steps: int,
                   stats: SolveStats, on_step: Callable | None = None,
                   cancel: CancelToken | None = None, progress=None,
@@ -275,7 +290,9 @@ class _NewtonSolver:
         """Drive λ from 0 to 1 in adaptive steps; returns the converged end state."""
         lam, dlam = 0.0, 1.0 / steps
         min_dlam = dlam / 512
-        relax_dlam = dlam / 16          # below this, try pseudo-transient continuation
+        # below this step, try pseudo-transient continuation; once the stage needed it
+        # (its path is unstable), at the first failure
+        relax_dlam = dlam / 4
         relaxed_at = None
         prev, prev_dlam = None, 0.0
         use_predictor = True
@@ -296,12 +313,13 @@ class _NewtonSolver:
                     break
                 if starts and k == 0:
                     use_predictor = False      # e.g. plastic hinges: plain starts work
-            if new is None and dlam < relax_dlam and relaxed_at != lam:
+            if new is None and dlam <= relax_dlam and relaxed_at != lam:
                 # a limit point (or a contact switch Newton cannot resolve): let the
                 # frame move through it on a damped path to the equilibrium beyond
                 relaxed_at = lam
                 new = self.relax(state, stats, cancel, label)
                 if new is not None:
+                    relax_dlam = np.inf
                     iters = 0
                     ev = self.evaluate(new)
                     rnorm = float(np.linalg.norm(ev.residual))

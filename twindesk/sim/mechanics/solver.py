@@ -27,7 +27,7 @@ whole frame.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -247,7 +247,7 @@ class _NewtonSolver:
                 if c > c_max:
                     return None
                 continue
-            static = _damped(ev, new.x - state.x, -c)          # the undamped residual
+            static = _damped(replace(ev, tangent=None), new.x - state.x, -c)  # undamped
             r_new = float(np.linalg.norm(static.residual))
             state = new
             if r_new < self.tolerance(static):
@@ -287,7 +287,13 @@ class _NewtonSolver:
                   stats: SolveStats, on_step: Callable | None = None,
                   cancel: CancelToken | None = None, progress=None,
                   label: str = "") -> FrameState:
-        """Drive λ from 0 to 1 in adaptive steps; returns the converged end state."""
+        """Drive λ from 0 to 1 in adaptive steps; returns the converged end state.
+
+        A step that does not converge is halved; once it is down to a quarter of the
+        nominal step (and from then on at the first failure) the step is finished by
+        :meth:`relax`; if that fails too, halving goes on down to 1/512 of the nominal step
+        before the stage gives up with a :class:`~twindesk.errors.SolverError`.
+        """
         lam, dlam = 0.0, 1.0 / steps
         min_dlam = dlam / 512
         # below this step, try pseudo-transient continuation; once the stage needed it

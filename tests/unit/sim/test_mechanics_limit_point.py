@@ -56,5 +56,4 @@ def test_fast_model_passes_the_limit_point_to_a_static_equilibrium(be26, tmp_pat
     # the frame followed the lumen from the delivery axis toward the annulus centre (the
     # LPS origin): the inflow ring's centre lies closer to it than the axis does
     x = df.nodes_lps_mm[df.ring(0)]
-    print(f"inflow ring centre {x.mean(axis=0)}, annulus {ann}, conv {conv}")
     assert np.hypot(*x[:, :2].mean(axis=0)) < OFFSET_MM - 0.3

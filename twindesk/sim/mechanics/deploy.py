@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twindesk.errors import SolverError
 from twindesk.jobs.core import CancelToken, ProgressReporter
 from twindesk.sim.mechanics.contact import CylinderWall, SurfaceWall, Wall
 from twindesk.sim.mechanics.frame import FrameMesh, build_frame
@@ -215,6 +214,8 @@ def deploy_full(crimped: CrimpedFrame, walls: list[Wall], *,
 
 
 CATHETER_RESIDUAL = 0.05       # fraction of the centring spring left after detaching
+DEPTH_TOLERANCE_MM = 0.02      # implant depth is set to within this
+DEPTH_ITERATIONS = 6
 
 
 def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStats,
@@ -226,7 +227,8 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
     newtons, and it keeps a frame that touches the wall only at one end from tilting
     freely, which would make Newton cycle between contact states).
     Depth is defined at the non-coronary inflow crown, while the hold acts on the inflow
-    ring's mean height: the hold is shifted until that crown sits at z = 0.
+    ring's mean height: the hold is shifted until that crown sits at z = 0 (secant
+    iterations on the crown's height against the hold's target).
     """
     lateral = [c for c in prob.constraints if c.name.startswith("centre")]
     k0 = [c.stiffness_n_per_mm for c in lateral]
@@ -237,21 +239,32 @@ def settle(prob: FrameProblem, state: FrameState, nc_node: int, stats: SolveStat
 
     state = prob.run_stage(state, unhook, 2, stats, None, cancel, progress, "detach")
     axial = next(c for c in prob.constraints if c.name == "axial")
-    for _ in range(4):
-        dz = float(state.x[nc_node, 2])
-        if abs(dz) < 0.02:
+    slope, last = 1.0, None
+    for _ in range(DEPTH_ITERATIONS):
+        z_nc = float(state.x[nc_node, 2])
+        if abs(z_nc) < DEPTH_TOLERANCE_MM:
             break
-        # move the frame rigidly (the wall only reacts to the change) and re-balance
         t0 = axial.target
+        if last is not None and abs(t0 - last[0]) > 1e-6:
+            # secant on the crown's response to the hold: a frame that tilts as it is
+            # moved (gripped off-centre) answers by more or less than a rigid shift
+            slope = float(np.clip((z_nc - last[1]) / (t0 - last[0]), 0.25, 4.0))
+        last = (t0, z_nc)
+        dz = z_nc / slope
+        # move the frame rigidly (the wall only reacts to the change) and re-balance
         axial.target = t0 - dz
         jumped = state.copy()
         jumped.x[:, 2] -= dz
-        try:
-            state = prob.run_stage(jumped, lambda lam: None, 1, stats, None, cancel, None,
-                                   "depth")
-        except SolverError:
-            # a frame squeezed onto its plateau (an occluder in a tapering neck) may not
-            # take the jump: slide it there by moving the hold's target gradually
+        if cancel is not None:
+            cancel.check()
+        moved = prob.equilibrate(jumped, stats, "depth")
+        if moved is not None:
+            state = moved
+        else:
+            # a frame squeezed onto its plateau (an occluder in a tapering neck) or gripped
+            # off-centre may not take the jump: slide it there by moving the hold's target
+            # gradually (a quasi-static path; a jump released out of balance could tip
+            # the frame into another equilibrium)
             def slide(lam, t0=t0, dz=dz):
                 axial.target = t0 - lam * dz
 

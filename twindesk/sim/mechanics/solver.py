@@ -8,6 +8,16 @@ Loads (tool radii, constraint stiffnesses) are driven by a pseudo-time λ ∈ [0
 step that does not converge is halved, and fibre states are committed only on converged
 steps, so path-dependent materials (plasticity, transformation) follow the load path.
 
+Load control cannot pass a limit point of the equilibrium path (the tangent turns
+indefinite, e.g. an oversized frame gripped only at its inflow tips over as the catheter's
+centring springs are released, or pops through to another contact state). When halving
+the step no longer helps, the step is finished by pseudo-transient continuation
+(:meth:`_NewtonSolver.relax`): a node-wise viscous term ``c (x − x_prev)`` makes every
+pseudo-time step well posed and is switched off as the residual falls (switched
+evolution relaxation, Kelley & Keyes, SIAM J Numer Anal 1998;35:508–523), so the frame
+moves along a damped path to the equilibrium beyond the instability and ends in true
+static equilibrium (undamped residual within tolerance).
+
 :class:`FrameProblem` solves the whole frame; :class:`CyclicProblem` solves one
 rotational sector of an axisymmetric load case (crimping, free release, bench cylinders)
 exactly, using the frame's ``cells_per_row``-fold symmetry, and expands its state to the
@@ -17,7 +27,7 @@ whole frame.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -157,24 +167,27 @@ class _NewtonSolver:
     def evaluate(self, state: FrameState, tangent: bool = True) -> Evaluation:
         raise NotImplementedError
 
-    def newton(self, state: FrameState, max_step_mm: float = 0.3, max_spin_rad: float = 0.15):
+    def newton(self, state: FrameState, max_step_mm: float = 0.3, max_spin_rad: float = 0.15,
+               damping_n_per_mm: float = 0.0, anchor: np.ndarray | None = None):
         """Equilibrium from ``state`` (a modified copy) or None if not converged.
 
-        Converged when the residual norm is below the larger of the absolute tolerance,
-        1e-8 of the largest element force and 1e-4 of the total wall and catheter force
-        (a residual of 1e-4 of the load moves the frame by micrometres).
+        Converged when the residual norm is below :meth:`tolerance`. With
+        ``damping_n_per_mm`` > 0 the equations solved are those of one pseudo-time step:
+        every node also feels ``−c (x − anchor)`` (``anchor`` (n, 3) mm, the previous
+        pseudo-time state), which adds ``c`` to the translational diagonal of the tangent.
         """
         opts = self.options
         trial = state.copy()
         history = []
         for it in range(1, opts.max_newton_iterations + 1):
             ev = self.evaluate(trial)
+            if damping_n_per_mm > 0:
+                ev = _damped(ev, trial.x - anchor, damping_n_per_mm)
             rnorm = float(np.linalg.norm(ev.residual))
             if not np.isfinite(rnorm):
                 return None, it, rnorm, ev
             history.append(rnorm)
-            tol = max(opts.residual_tolerance_n, 1e-8 * ev.force_scale,
-                      1e-4 * _external_total(ev))
+            tol = self.tolerance(ev)
             if rnorm < tol and it > 1:
                 trial.fibre = ev.fibre
                 return trial, it, rnorm, ev
@@ -196,13 +209,97 @@ class _NewtonSolver:
             trial = _advance(trial, s * du)
         return None, opts.max_newton_iterations, rnorm, ev
 
+    def tolerance(self, ev: Evaluation) -> float:
+        """Residual tolerance (N): the larger of the absolute tolerance, 1e-8 of the largest
+        element force and 1e-4 of the total wall and catheter force (a residual of 1e-4 of
+        the load moves the frame by micrometres)."""
+        return max(self.options.residual_tolerance_n, 1e-8 * ev.force_scale,
+                   1e-4 * _external_total(ev))
+
+    def relax(self, state: FrameState, stats: SolveStats, cancel: CancelToken | None = None,
+              label: str = "") -> FrameState | None:
+        """Static equilibrium reached from ``state`` by pseudo-transient continuation, or
+        None if it is not reached within ``RELAX_MAX_STEPS`` pseudo-time steps.
+
+        Each pseudo-time step solves ``R(x) + c (x − x_prev) = 0`` by Newton and commits the
+        fibre states (a viscous path for path-dependent materials). The damping starts at
+        ``|R| / RELAX_START_MM`` (the first step moves the out-of-balance frame by about
+        ``RELAX_START_MM``) and follows the residual (switched evolution relaxation:
+        ``c_k = c_{k−1} |R_k| / |R_{k−1}|``, at least halved after a pseudo-step that Newton
+        solved in a few iterations), so it fades as equilibrium nears and the last steps
+        are plain Newton steps; a pseudo-step that does not converge is retried with four
+        times the damping. It ends when the undamped residual is within tolerance.
+        """
+        ev = self.evaluate(state, tangent=False)
+        r_prev = float(np.linalg.norm(ev.residual))
+        if not np.isfinite(r_prev):
+            return None
+        c = max(r_prev / RELAX_START_MM, RELAX_MIN_N_PER_MM)
+        c_max = c * RELAX_MAX_GROWTH
+        for _ in range(RELAX_MAX_STEPS):
+            if cancel is not None:
+                cancel.check()
+            new, iters, _, ev = self.newton(state, damping_n_per_mm=c, anchor=state.x)
+            stats.newton_iterations += iters
+            if new is None:
+                stats.cutbacks += 1
+                c *= 4.0
+                if c > c_max:
+                    return None
+                continue
+            static = _damped(replace(ev, tangent=None), new.x - state.x, -c)  # undamped
+            r_new = float(np.linalg.norm(static.residual))
+            state = new
+            if r_new < self.tolerance(static):
+                return state
+            # SER, but a pseudo-step Newton solved easily halves the damping at least:
+            # along a soft or unstable mode the residual hardly changes while the frame
+            # creeps, and plain SER would keep the steps small
+            ratio = r_new / r_prev
+            if iters <= RELAX_EASY_ITERATIONS:
+                ratio = min(ratio, 0.5)
+            c = min(max(c * ratio, RELAX_MIN_N_PER_MM), c_max)
+            r_prev = r_new
+            if c <= RELAX_MIN_N_PER_MM:
+                # the damping has faded: finish with plain Newton when it converges
+                done, iters, _, _ = self.newton(state)
+                stats.newton_iterations += iters
+                if done is not None:
+                    return done
+        return None
+
+    def equilibrate(self, state: FrameState, stats: SolveStats, label: str = ""
+                    ) -> FrameState | None:
+        """Equilibrium under the current loads by Newton from an out-of-balance ``state``
+        (e.g. the frame moved rigidly), or None (cutting a load step is no help when
+        nothing is being loaded; the caller chooses a gentler path)."""
+        new, iters, rnorm, _ = self.newton(state)
+        stats.newton_iterations += iters
+        if new is None:
+            stats.cutbacks += 1
+            return None
+        stats.steps += 1
+        stats.residual_norm_n = rnorm
+        stats.history.append((label, 1.0, iters, rnorm))
+        return new
+
     def run_stage(self, state: FrameState, setter: Callable[[float], None], steps: int,
                   stats: SolveStats, on_step: Callable | None = None,
                   cancel: CancelToken | None = None, progress=None,
                   label: str = "") -> FrameState:
-        """Drive λ from 0 to 1 in adaptive steps; returns the converged end state."""
+        """Drive λ from 0 to 1 in adaptive steps; returns the converged end state.
+
+        A step that does not converge is halved; once it is down to a quarter of the
+        nominal step (and from then on at the first failure) the step is finished by
+        :meth:`relax`; if that fails too, halving goes on down to 1/512 of the nominal step
+        before the stage gives up with a :class:`~twindesk.errors.SolverError`.
+        """
         lam, dlam = 0.0, 1.0 / steps
         min_dlam = dlam / 512
+        # below this step, try pseudo-transient continuation; once the stage needed it
+        # (its path is unstable), at the first failure
+        relax_dlam = dlam / 4
+        relaxed_at = None
         prev, prev_dlam = None, 0.0
         use_predictor = True
         while lam < 1.0 - 1e-12:
@@ -222,6 +319,17 @@ class _NewtonSolver:
                     break
                 if starts and k == 0:
                     use_predictor = False      # e.g. plastic hinges: plain starts work
+            if new is None and dlam <= relax_dlam and relaxed_at != lam:
+                # a limit point (or a contact switch Newton cannot resolve): let the
+                # frame move through it on a damped path to the equilibrium beyond
+                relaxed_at = lam
+                new = self.relax(state, stats, cancel, label)
+                if new is not None:
+                    relax_dlam = np.inf
+                    iters = 0
+                    ev = self.evaluate(new)
+                    rnorm = float(np.linalg.norm(ev.residual))
+                    prev = None                 # the secant predictor spans the jump
             if new is None:
                 stats.cutbacks += 1
                 dlam *= 0.5
@@ -234,7 +342,8 @@ class _NewtonSolver:
                 continue
             if stats.steps % 10 == 9:
                 new.rot = orthonormalize(new.rot)
-            prev, prev_dlam = state, target - lam
+            if iters > 0:
+                prev, prev_dlam = state, target - lam
             state = new
             lam = target
             stats.steps += 1
@@ -247,6 +356,27 @@ class _NewtonSolver:
             if iters <= 6:
                 dlam = min(1.5 * dlam, 2.0 / steps)
         return state
+
+
+RELAX_START_MM = 0.05        # first pseudo-time step moves the unbalanced frame ~this far
+RELAX_MIN_N_PER_MM = 1e-6    # damping below this is switched off (plain Newton)
+RELAX_MAX_GROWTH = 1e4       # give up when a pseudo-step needs this much more damping
+RELAX_MAX_STEPS = 400
+RELAX_EASY_ITERATIONS = 4    # a pseudo-step solved in so few iterations allows less damping
+
+
+def _damped(ev: Evaluation, dx: np.ndarray, c: float) -> Evaluation:
+    """``ev`` plus the viscous force ``c dx`` (dx (n, 3) mm) on every node and ``c`` on the
+    translational diagonal of its tangent (``c`` < 0 removes a damping added before)."""
+    r = ev.residual.copy()
+    r.reshape(-1, 6)[:, :3] += c * dx
+    k = ev.tangent
+    if k is not None:
+        diag = np.zeros((len(dx), 6))
+        diag[:, :3] = c
+        k = (k + sp.diags(diag.ravel(), format="csc")).tocsc()
+    return Evaluation(r, k, ev.fibre, ev.contacts, ev.constraint_forces, ev.max_strain,
+                      ev.force_scale)
 
 
 def _advance(state: FrameState, du: np.ndarray) -> FrameState:

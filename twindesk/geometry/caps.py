@@ -242,20 +242,37 @@ def boundary_loops(poly) -> list[np.ndarray]:
     return loops
 
 
+def vtk_points(points: np.ndarray):
+    """A deep-copied vtkPoints of an ``(N, 3)`` array."""
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
+
+    vp = vtk.vtkPoints()
+    vp.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, dtype=float), deep=True))
+    return vp
+
+
+def cell_array(cells: np.ndarray):
+    """A vtkCellArray of same-size cells from an ``(M, k)`` index array (deep copy)."""
+    from twindesk.geometry import vtk_classes as vtk
+    from vtkmodules.util import numpy_support as ns
+
+    cells = np.ascontiguousarray(cells, dtype=np.int64)
+    k = cells.shape[1] if cells.ndim == 2 else 3
+    out = vtk.vtkCellArray()
+    offsets = np.arange(0, k * len(cells) + 1, k, dtype=np.int64)
+    out.SetData(ns.numpy_to_vtkIdTypeArray(offsets, deep=True),
+                ns.numpy_to_vtkIdTypeArray(cells.ravel(), deep=True))
+    return out
+
+
 def polydata(points: np.ndarray, faces: np.ndarray, region: np.ndarray | None = None):
     from twindesk.geometry import vtk_classes as vtk
     from vtkmodules.util import numpy_support as ns
 
     poly = vtk.vtkPolyData()
-    vp = vtk.vtkPoints()
-    vp.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, dtype=float), deep=True))
-    poly.SetPoints(vp)
-    cells = vtk.vtkCellArray()
-    offsets = np.arange(0, 3 * len(faces) + 1, 3, dtype=np.int64)
-    cells.SetData(ns.numpy_to_vtkIdTypeArray(offsets, deep=True),
-                  ns.numpy_to_vtkIdTypeArray(np.ascontiguousarray(faces, dtype=np.int64).ravel(),
-                                             deep=True))
-    poly.SetPolys(cells)
+    poly.SetPoints(vtk_points(points))
+    poly.SetPolys(cell_array(faces))
     if region is not None:
         arr = ns.numpy_to_vtk(np.ascontiguousarray(region, dtype=np.int32), deep=True)
         arr.SetName("region_id")

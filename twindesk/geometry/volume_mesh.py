@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twindesk.errors import SolverError
-from twindesk.geometry.caps import Cap, polydata, triangles
+from twindesk.geometry.caps import Cap, cell_array, polydata, triangles, vtk_points
 from twindesk.jobs import CancelToken, ProgressReporter
 
 
@@ -213,18 +213,10 @@ def region_table(points: np.ndarray, faces: np.ndarray, region: np.ndarray, caps
 def unstructured_grid(points: np.ndarray, tets: np.ndarray):
     """A vtkUnstructuredGrid of linear tetrahedra."""
     from twindesk.geometry import vtk_classes as vtk
-    from vtkmodules.util import numpy_support as ns
 
     ug = vtk.vtkUnstructuredGrid()
-    vp = vtk.vtkPoints()
-    vp.SetData(ns.numpy_to_vtk(np.ascontiguousarray(points, dtype=float), deep=True))
-    ug.SetPoints(vp)
-    cells = vtk.vtkCellArray()
-    offsets = np.arange(0, 4 * len(tets) + 1, 4, dtype=np.int64)
-    cells.SetData(ns.numpy_to_vtkIdTypeArray(offsets, deep=True),
-                  ns.numpy_to_vtkIdTypeArray(np.ascontiguousarray(tets, dtype=np.int64).ravel(),
-                                             deep=True))
-    ug.SetCells(vtk.VTK_TETRA, cells)
+    ug.SetPoints(vtk_points(points))
+    ug.SetCells(vtk.VTK_TETRA, cell_array(tets))
     return ug
 
 

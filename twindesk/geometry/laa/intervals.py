@@ -16,16 +16,10 @@ Every value is reported as ``{"value", "low", "high", "unit"}``.
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from twindesk.geometry.uncertainty import interval
 
-def interval(value: float | None, low_dev: float = 0.0, high_dev: float = 0.0,
-             unit: str = "mm") -> dict[str, Any] | None:
-    """``{"value", "low", "high", "unit"}`` from a value and non-negative deviations."""
-    if value is None or not math.isfinite(value):
-        return None
-    return {"value": float(value), "low": float(value - abs(low_dev)),
-            "high": float(value + abs(high_dev)), "unit": unit}
+__all__ = ["combined", "edge", "interval", "spread"]
 
 
 def spread(value: float | None, samples) -> tuple[float, float]:

@@ -204,15 +204,10 @@ class AorticRootPanel(Panel):
     # ------------------------------------------------------------------ measure
     def run_measure(self, auto: bool = False) -> None:
         """The full measurement as a job; stored in the case when it ends."""
-        session = self.window_.session
-        if session is None or not self.state.has_volume:
-            self.window_.errors.report(TwindeskError("no case is open",
-                                                     "open or import a case first"))
-            return
-        if not session.writable:
-            self.window_.errors.report(TwindeskError(
-                f"{session.path.name} is {session.case.readonly_reason}",
-                "close it elsewhere and reopen it to measure"))
+        try:
+            session = self.writable_session("measure")
+        except TwindeskError as exc:
+            self.window_.errors.report(exc)
             return
         lm = dict((session.case.doc.get("landmarks") or {}).get("aortic_root") or {})
         hinges = None   # un-edited: the stored hinges keep their source (auto or user)

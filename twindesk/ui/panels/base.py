@@ -33,6 +33,19 @@ class Panel(QWidget):
         self.state = window.state
         self.setObjectName(f"panel_{self.panel_id}")
 
+    def writable_session(self, purpose: str = "edit"):
+        """The open case's session, writable; raises :class:`TwindeskError` saying why not
+        (no case open, or read-only: opened elsewhere or a job holds it)."""
+        from twindesk.errors import TwindeskError
+
+        session = self.window_.session
+        if session is None or not self.state.has_volume:
+            raise TwindeskError("no case is open", "open or import a case first")
+        if not session.writable:
+            raise TwindeskError(f"{session.path.name} is {session.case.readonly_reason}",
+                                f"close it elsewhere and reopen it to {purpose}")
+        return session
+
     def action_specs(self) -> list[ActionSpec]:
         """Actions this panel adds (callbacks are this panel's methods)."""
         return []

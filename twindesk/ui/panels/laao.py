@@ -182,13 +182,7 @@ class LAAOPanel(Panel):
 
     # ----------------------------------------------------------- analysis
     def _session(self):
-        session = self.window_.session
-        if session is None or not self.state.has_volume:
-            raise TwindeskError("no case is open", "open or import a case first")
-        if not session.writable:
-            raise TwindeskError(f"{session.path.name} is {session.case.readonly_reason}",
-                                "close it elsewhere and reopen it to edit")
-        return session
+        return self.writable_session()
 
     def analyse(self, user_plane=None, auto: bool = False) -> None:
         """Analyse the appendage of the 'la' mask (a job); keeps a hand-set plane unless

@@ -148,13 +148,7 @@ class SegmentationPanel(Panel):
         return self.structure.currentText()
 
     def _session(self):
-        session = self.window_.session
-        if session is None or not self.state.has_volume:
-            raise TwindeskError("no case is open", "open or import a case first")
-        if not session.writable:
-            raise TwindeskError(f"{session.path.name} is {session.case.readonly_reason}",
-                                "close it elsewhere and reopen it to edit")
-        return session
+        return self.writable_session()
 
     def _grid(self) -> Grid:
         return self.state.geometry  # VolumeGeometry is a Grid

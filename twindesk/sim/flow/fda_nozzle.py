@@ -73,9 +73,6 @@ class NozzleMeshParams:
     #: lumen is too small by 1 − (n/2π)·sin(2π/n) (1.1 % at n = 24, 2.0 % at n = 18) and
     #: every velocity too high by as much, since the flow rate is prescribed.
     equal_area: bool = True
-    #: Annulus rings at r = 2 + 4 t^g mm (t = 0…1): g > 1 packs them towards the jet's
-    #: shear layer at the throat radius.
-    annulus_grading: float = 1.0
 
     def scaled(self, factor: float) -> NozzleMeshParams:
         """Refined (factor > 1) or coarsened copy: rings × factor, axial sizes ÷ factor."""
@@ -83,8 +80,7 @@ class NozzleMeshParams:
                                 max(1, round(self.n_annulus * factor)), self.z_inlet_mm,
                                 self.z_outlet_mm, self.dz_pipe_mm / factor,
                                 self.dz_throat_mm / factor, self.dz_jet_mm / factor,
-                                self.dz_outlet_mm / factor, self.equal_area,
-                                self.annulus_grading)
+                                self.dz_outlet_mm / factor, self.equal_area)
 
 
 def polygon_area_radius_factor(n_sides: int) -> float:
@@ -105,7 +101,7 @@ def nozzle_mesh(p: NozzleMeshParams) -> TetMesh:
                      p.dz_jet_mm * 2.5, p.dz_outlet_mm])
     k = np.arange(disk.n_rings + 1)
     core = np.minimum(k, p.n_core) / p.n_core
-    ann = (np.clip(k - p.n_core, 0, None) / max(p.n_annulus, 1)) ** p.annulus_grading
+    ann = np.clip(k - p.n_core, 0, None) / max(p.n_annulus, 1)
     a = np.where(z <= 0, wall_radius_mm(np.minimum(z, 0)), THROAT_RADIUS_MM)
     radii = a[:, None] * core[None, :] + (PIPE_RADIUS_MM - THROAT_RADIUS_MM) * ann[None, :]
     if p.equal_area:

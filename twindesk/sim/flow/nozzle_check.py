@@ -15,11 +15,13 @@ centreline velocity against the min–max band of the five datasets:
   24 / 32 / 40 mm +2.0 / +1.7 / +0.2 % above.
 
 No single inflow can put every station in the band: the -64 mm band (developed Poiseuille
-flow in the inlet pipe) needs Q ≤ 0.97 Q_nominal, the -42 mm band (0.9 % wide, three datasets
-only) needs Q ≥ 1.01 Q_nominal, and the cone values are mesh-converged (3 → 5 rings across the
+flow in the inlet pipe) needs Q ≤ 0.96 Q_nominal, the -42 mm band (0.9 % wide, three datasets
+only) needs Q ≥ about 1.01 Q_nominal, and the cone values are mesh-converged (3 → 5 rings across the
 radius with half the axial size change them by < 1 %). The datasets' own profiles show the
-inconsistency: integrated over the section, the PIV profiles in the cone (-48 mm) and throat
-(-20 mm) carry 3–8 % more flow than those in the inlet pipe of the same dataset. Packing the
+inconsistency: integrated over the section, the PIV profiles at -48 mm (cone) and -20 mm
+(throat) carry 2–10 % more flow than the inlet-pipe profiles of the same dataset (one outlier,
++37 %, at -48 mm in dataset 999; the -8 / 0 mm profiles, few points across 4 mm, differ by
+−5 … +3 %). Packing the
 annulus rings towards the jet's shear layer changed no station by more than 0.05 %.
 """
 

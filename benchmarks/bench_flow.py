@@ -6,8 +6,9 @@ Prints one JSON line. Each steady solve runs in its own child process (as in the
 peak memory is that child's maximum resident set size. CPU seconds are reported next to wall
 seconds because this machine is shared: under load, wall time inflates but CPU time does not.
 
-Measured 2026-11-25 (2 cores shared by ~8 sessions, load average 10–14; mean flow 5 L/min,
-Re ≈ 1300 at the root, 5 continuation levels, ~30 nonlinear iterations):
+Measured 2026-11-25 before commit b94bc05 (2 cores shared by ~8 sessions, load average
+10–14; mean flow 5 L/min, Re ≈ 1300 at the root, 5 continuation levels, ~30 nonlinear
+iterations):
 
 ==========  =========  ======  =======  =========
 tetrahedra  dofs       CPU s   wall s   peak RSS
@@ -18,9 +19,25 @@ tetrahedra  dofs       CPU s   wall s   peak RSS
 92,610      417,337    384     1,237    3.17 GB
 ==========  =========  ======  =======  =========
 
-CPU time grows like N^1.20 and memory like N^0.92. At 93k tetrahedra the solve needs 384
-CPU-s (24 nonlinear iterations, 4 continuation levels; 1/3 assembly, 2/3 Krylov): above the
-120 s goal by 3×, within the 6 GB memory goal.
+CPU time grew like N^1.20 and memory like N^0.92.
+
+Largest size re-measured (``--cores 7 --skip-ratio``, under ``nice``, load average 3–9, so
+wall seconds are inflated 2.5–4× by other sessions; CPU seconds are the figure to compare):
+
+=======================================  =====  =====  ========  =====  ===============
+state                                    CPU s  wall   peak RSS  iter.  assembly/linear
+=======================================  =====  =====  ========  =====  ===============
+b94bc05 (BLAS assembly, inexact Newton)  208    501    2.66 GB   21     43 / 159 CPU-s
++ levels done at residual 1.5            170    673    2.70 GB   17     35 / 128 CPU-s
+=======================================  =====  =====  ========  =====  ===============
+
+Both: 4 continuation levels; 18 resp. 14 linear solves (1,031 resp. 856 FGMRES
+iterations). Where the time goes (cProfile, 17k tets): AMG Gauss–Seidel smoothing ~20 %,
+sparse matrix–vector products ~20 %, Newton-block element integrals ~13 %, FGMRES
+orthogonalisation ~8 %, Oseen element integrals ~7 %, CSR products of preconditioner setup
+~8 %. At 93k tetrahedra the solve needs 170 CPU-s: above the 120 s goal by 1.4×, within
+the 6 GB memory goal. Tried and rejected: forward/backward instead of symmetric
+Gauss–Seidel sweeps (35 % more Krylov iterations, 8 % more linear CPU time).
 Stokes step on 7,290 tets (5 repeats): FGMRES 33 s vs SuperLU 94 s (ratio 2.8).
 """
 

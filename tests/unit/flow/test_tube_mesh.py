@@ -67,11 +67,29 @@ def test_nozzle_mesh_has_step_wall_and_exact_throat():
     step = (m.region_id == 0) & np.isclose(c[:, 2], 0.0) & (np.abs(n[:, 2]) > 0)
     area = 0.5 * np.linalg.norm(n[step], axis=1).sum()
     # Annulus between the 12-gon throat (2 rings -> 12 points) and the 12-gon pipe wall.
-    assert area == pytest.approx(polygon_area(6, 12) - polygon_area(2, 12), rel=1e-9)
+    f = fn.polygon_area_radius_factor(12)  # equal-area sections (the default)
+    assert area == pytest.approx(polygon_area(6 * f, 12) - polygon_area(2 * f, 12), rel=1e-9)
     assert (n[step][:, 2] < 0).all()  # the step faces the flow: outward normal is -z
     r = np.linalg.norm(m.points_mm[:, :2], axis=1)
     throat = (m.points_mm[:, 2] > -39) & (m.points_mm[:, 2] < -1)
-    assert r[throat].max() == pytest.approx(fn.THROAT_RADIUS_MM)
+    f = fn.polygon_area_radius_factor(12)
+    assert r[throat].max() == pytest.approx(fn.THROAT_RADIUS_MM * f)
+
+
+def test_nozzle_mesh_equal_area_sections():
+    """Each polygonal cross-section has the area of the benchmark's circle (throat and pipe);
+    without the correction a 12-gon is 4.5 % too small."""
+    kw = dict(n_core=2, n_annulus=2, z_outlet_mm=20.0, dz_pipe_mm=8, dz_throat_mm=4,
+              dz_jet_mm=2, dz_outlet_mm=4)
+    for eq, expect in ((True, 1.0), (False, polygon_area(1, 12) / np.pi)):
+        m = fn.nozzle_mesh(fn.NozzleMeshParams(**kw, equal_area=eq))
+        r = np.linalg.norm(m.points_mm[:, :2], axis=1)
+        z = m.points_mm[:, 2]
+        for z0, radius in ((-20.0, fn.THROAT_RADIUS_MM), (10.0, fn.PIPE_RADIUS_MM)):
+            layer = np.isclose(z, z[np.argmin(np.abs(z - z0))])
+            assert polygon_area(r[layer].max(), 12) == pytest.approx(
+                expect * np.pi * radius**2, rel=1e-9)
+    assert 1 - polygon_area(1, 12) / np.pi == pytest.approx(0.045, abs=5e-4)
 
 
 def test_arch_regions_and_branch_patches():

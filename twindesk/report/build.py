@@ -1,8 +1,7 @@
 """Build the planning report of a case: a job ``run(params, progress, cancel)``.
 
-Verification evidence is read from ``<user data>/verify/latest.json`` when ``twindesk
-verify`` has written it: ``{"time_utc", "twindesk_version", "checks": [{"name", "value",
-"unit", "tolerance", "passed"}]}``.
+Verification evidence is what ``twindesk verify`` stored on this workstation
+(:func:`verification_evidence`).
 """
 
 from __future__ import annotations
@@ -31,13 +30,39 @@ class ReportParams:
 
 
 def verification_evidence() -> dict[str, Any] | None:
+    """The latest result of every check ``twindesk verify`` has run on this workstation.
+
+    Each run writes ``<user data>/verification/<UTC stamp>/verify.json`` (the ``--json``
+    output: ``checks`` with ``name``, ``passed``, ``error`` and ``tolerance`` in the units of
+    its ``metric``); runs may cover different checks, so the newest result per check name is
+    kept. Returns ``{"time_utc", "twindesk_version", "checks": [...]}`` or None when no run
+    has been stored.
+    """
     from twindesk.paths import user_data_dir
 
-    path = Path(user_data_dir()) / "verify" / "latest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    root = Path(user_data_dir()) / "verification"
+    latest: dict[str, dict[str, Any]] = {}
+    newest, version = None, None
+    for path in sorted(root.glob("*/verify.json")):  # UTC stamps sort in time order
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged or half-written result is not evidence
+        if not isinstance(run, dict):
+            continue
+        newest = run.get("time_utc") or path.parent.name
+        version = (run.get("software") or {}).get("twindesk", version)
+        for c in run.get("checks") or []:
+            if isinstance(c, dict) and c.get("name"):
+                latest[c["name"]] = {"name": c["name"], "value": c.get("error"),
+                                     "tolerance": c.get("tolerance"), "unit": "",
+                                     "passed": bool(c.get("passed")),
+                                     "metric": c.get("metric"), "size": run.get("size"),
+                                     "time_utc": run.get("time_utc")}
+    if not latest:
         return None
+    return {"time_utc": newest, "twindesk_version": version or __version__,
+            "checks": [latest[k] for k in sorted(latest)]}
 
 
 def _masks(case) -> dict[str, Any]:

@@ -351,13 +351,20 @@ def verification(case, ctx: Context) -> Section:
     for c in checks:
         unit = c.get("unit") or ""
         if is_number(c.get("value")) and is_number(c.get("tolerance")):
-            rows.append((_text(c.get("name")) or "check", fmt(c["value"], unit or None),
+            name = _text(c.get("name")) or "check"
+            if c.get("size"):
+                name = f"{name} ({c['size']} size)"
+            rows.append((name, fmt(c["value"], unit or None),
                          fmt(c["tolerance"], unit or None),
                          "passed" if c.get("passed") else "FAILED"))
     if rows:
+        metrics = "; ".join(f"{_text(c.get('name'))}: {_text(c.get('metric'))}"
+                            for c in checks if c.get("metric"))
         s.add(Table(("Check", "Result", "Tolerance", "Outcome"), tuple(rows),
                     f"twindesk verify, {_when(evidence.get('time_utc'))}, twindesk "
-                    f"{_text(evidence.get('twindesk_version'))}.", (0.46, 0.18, 0.18, 0.18)))
+                    f"{_text(evidence.get('twindesk_version'))}. Result and tolerance are in "
+                    f"the units of each check's error measure{': ' + metrics if metrics else ''}.",
+                    (0.46, 0.18, 0.18, 0.18)))
     else:
         s.add(Missing("twindesk verify has not been run on this workstation, so no solver "
                       "verification results can be shown", "run twindesk verify"))

@@ -191,3 +191,31 @@ def test_measurements_csv_refusals(tmp_path, run_cli):
     r = run_cli("export", path, tmp_path / "m.txt", "--what", "measurements")
     assert r.code == 2 and ".csv" in r.err
     assert json.loads((path / "case.json").read_text())["revision"] == 1
+
+
+def test_report_cites_what_twindesk_verify_stored(calibrated, tmp_path, run_cli):
+    """A verify run on this workstation (here the reduced Poiseuille check) appears in the
+    report's verification section with its error, tolerance and outcome."""
+    import json as _json
+
+    from twindesk.report.build import verification_evidence
+
+    assert verification_evidence() is None
+    v = run_cli("verify", "--check", "poiseuille", "--size", "reduced", "--json")
+    assert v.code == 0, v.err
+    ev = verification_evidence()
+    assert [c["name"] for c in ev["checks"]] == ["poiseuille"]
+    check = v.json["checks"][0]
+    assert ev["checks"][0]["value"] == pytest.approx(check["error"])
+    path = _copy(calibrated, tmp_path)
+    r = run_cli("report", path, "--out", tmp_path / "plan.pdf", "--json")
+    assert r.code == 0, r.err
+    status = {s["id"]: s for s in r.json["sections"]}
+    assert status["verification"]["status"] == "computed", status["verification"]
+    text = " ".join(pdf_text(tmp_path / "plan.pdf").split())
+    assert "poiseuille (reduced size)" in text and "passed" in text
+    assert_clean(text)
+    from pathlib import Path
+
+    stored = _json.loads(Path(v.json["results_file"]).read_text(encoding="utf-8"))
+    assert stored["checks"][0]["name"] == "poiseuille"

@@ -185,7 +185,8 @@ class View3D(QWidget):
 
 def _mesh_style(surf) -> dict:
     """add_mesh keywords of a surface: its colour, or per-point scalars with a colour map
-    (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``), and a line width
+    (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``, ``fmt`` of the bar's
+    labels), and a line width
     for line meshes (``line_width``)."""
     meta = surf.meta or {}
     style = {"smooth_shading": True, "specular": 0.3}
@@ -198,7 +199,8 @@ def _mesh_style(surf) -> dict:
                                       "vertical": False, "position_x": 0.2,
                                       "position_y": 0.04, "height": 0.07, "width": 0.6,
                                       "title_font_size": 14, "label_font_size": 12,
-                                      "n_labels": 4, "fmt": "%.0f", "color": "white"})
+                                      "n_labels": 4, "fmt": meta.get("fmt", "%.0f"),
+                                      "color": "white"})
     else:
         style["color"] = [v / 255 for v in surf.color]
     if meta.get("line_width"):

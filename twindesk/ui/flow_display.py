@@ -28,7 +28,9 @@ LUMEN, SECTION, LINES = "flow:lumen", "flow:section", "flow:streamlines"
 PLANES = ("none", "axial", "coronal", "sagittal", "oblique")
 CMAPS = {"pressure": "coolwarm", "pressure_mean": "coolwarm", "velocity": "viridis",
          "velocity_mean": "viridis", "wss": "inferno", "tawss": "inferno", "osi": "magma"}
-STREAMLINE_RGB = (255, 236, 120)
+WALL_FIELDS = ("wss", "tawss", "osi")
+N_SEEDS = 60  # enough to show the jet and the branches without hiding the wall colour
+STREAMLINE_RGB = (110, 225, 255)  # light cyan: apart from every colour map used
 
 
 def label_format(lo: float, hi: float) -> str:
@@ -67,23 +69,26 @@ class FlowDisplay:
         surf = views.surface_field(grid, field)
         values = np.asarray(surf.point_data["value"], float)
         surf.point_data["value"] = np.nan_to_num(values, nan=0.0)
-        self.clim = finite_range(values)
-        self.state.set_surface(LUMEN, surf, meta=self._meta(fv, opacity=0.55))
+        wall = field in WALL_FIELDS
+        # a wall field is seen on the wall; pressure and velocity are seen in the section
+        # and the streamlines (velocity is zero on the wall), so their range is the lumen's
+        self.clim = finite_range(values if wall else views.field_values(grid, field))
+        self.state.set_surface(LUMEN, surf, meta=self._meta(fv, opacity=0.6 if wall else 0.3))
         if self.lines is None and inlet is not None:
-            self.lines = views.streamlines(grid, *inlet)
+            self.lines = views.streamlines(grid, *inlet, n_seeds=N_SEEDS)
         self.set_streamlines(self.show_lines)
         self.update_section()
         view3d = getattr(self.window_, "view3d", None)
         if view3d is not None:  # the lumen, not the whole scan, fills the 3D view
             view3d.set_slices_visible(False)
-            view3d.reset_camera("anterior")
+            view3d.reset_camera("oblique")  # from above the front: the axial section shows
         return {"range": self.clim, "unit": fv.unit, "label": fv.label}
 
     def set_streamlines(self, on: bool) -> None:
         self.show_lines = bool(on)
         if on and self.lines is not None and self.lines.n_points:
             self.state.set_surface(LINES, self.lines, color=STREAMLINE_RGB,
-                                   meta={"line_width": 1.5})
+                                   meta={"line_width": 1.0})
         else:
             self.state.remove_surface(LINES)
 
@@ -98,9 +103,11 @@ class FlowDisplay:
             s.remove_surface(SECTION)
             s.remove_overlay(SECTION)
             return
-        normal = (s.oblique_normal_lps if self.plane == "oblique"
-                  else np.asarray(STANDARD_PLANES[self.plane][2], float))
-        cut = views.plane_field(self.grid, self.field, s.cursor_lps, normal)
+        if self.plane == "oblique":  # the oblique view passes through the crosshair
+            origin, normal = s.cursor_lps, s.oblique_normal_lps
+        else:  # a standard view shows the voxel slice nearest the crosshair: cut there
+            origin, normal = self._slice_point(), np.asarray(STANDARD_PLANES[self.plane][2], float)
+        cut = views.plane_field(self.grid, self.field, origin, normal)
         if not cut.n_points:
             s.remove_surface(SECTION)
             s.remove_overlay(SECTION)
@@ -111,13 +118,15 @@ class FlowDisplay:
                                           manifold_edges=False, non_manifold_edges=False)
         lines = edges.lines.reshape(-1, 3)[:, 1:] if edges.n_lines else np.zeros((0, 2), int)
         if len(lines):
-            s.set_overlay(SECTION, np.asarray(edges.points)[lines], color=(255, 236, 120))
+            s.set_overlay(SECTION, np.asarray(edges.points)[lines], color=STREAMLINE_RGB)
         else:
             s.remove_overlay(SECTION)
 
-    def section_values(self) -> np.ndarray:
-        surf = self.state.surfaces.get(SECTION)
-        return np.asarray(surf.mesh.point_data["value"]) if surf else np.zeros(0)
+    def _slice_point(self) -> np.ndarray:
+        g = self.state.geometry
+        if g is None:
+            return np.asarray(self.state.cursor_lps, float)
+        return g.index_to_lps(np.rint(g.lps_to_index(self.state.cursor_lps)))
 
     def clear(self) -> None:
         self.grid, self.lines = None, None
@@ -128,7 +137,8 @@ class FlowDisplay:
     # -------------------------------------------------------------- helpers
     def _meta(self, fv, opacity: float | None = None) -> dict:
         meta = {"scalars": "value", "cmap": CMAPS.get(fv.name, "viridis"), "clim": self.clim,
-                "scalar_title": fv.bar_title, "fmt": label_format(*self.clim)}
+                "scalar_title": fv.bar_title, "fmt": label_format(*self.clim),
+                "n_labels": 2}  # the ends only: the title sits between them
         if opacity is not None:
             meta["opacity"] = opacity
         return meta
@@ -165,4 +175,4 @@ def plot_waveforms(figure, waves: dict[str, np.ndarray] | None, title: str,
         ax.set_xlabel("time in the cycle (s)", fontsize=7)
         ax.legend(fontsize=6, loc="best")
     figure.suptitle(title, fontsize=8)
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.2, top=0.82, wspace=0.28)
+    figure.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.86, wspace=0.3)

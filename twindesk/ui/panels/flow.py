@@ -59,7 +59,7 @@ def describe(s: dict) -> str:
 class FlowPanel(Panel):
     panel_id = "flow"
     title = "Flow"
-    area = "bottom"
+    area = "right"
 
     def __init__(self, window):
         super().__init__(window)
@@ -70,14 +70,19 @@ class FlowPanel(Panel):
         self.items: list[dict] = []
         self._grids: dict[str, tuple[str, object]] = {}
         self.compare_dialog = None
-        layout = QHBoxLayout(self)
-        layout.addLayout(self._scenario_column(), 3)
-        layout.addLayout(self._display_column(), 2)
-        self.figure = Figure(figsize=(6.4, 2.4), dpi=90)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._scenario_column())
+        layout.addWidget(self._show_box())
+        self.summary = QLabel("No case.")
+        self.summary.setObjectName("flow_summary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.figure = Figure(figsize=(6.4, 2.6), dpi=90)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("flow_waveforms")
-        self.canvas.setMinimumSize(360, 200)
-        layout.addWidget(self.canvas, 4)
+        self.canvas.setMinimumSize(300, 210)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(self._compare_row())
         self._section_timer = QTimer(self)
         self._section_timer.setSingleShot(True)
         self._section_timer.setInterval(60)  # one cut per burst of crosshair moves
@@ -89,8 +94,9 @@ class FlowPanel(Panel):
     # ---------------------------------------------------------------- widgets
     def _scenario_column(self) -> QVBoxLayout:
         col = QVBoxLayout()
-        self.table = make_table(["Scenario", "From", "Changes", "0D", "3D"], "flow_scenarios")
-        self.table.setMinimumHeight(110)
+        self.table = make_table(["Scenario", "0D", "3D", "From", "Changes"], "flow_scenarios")
+        self.table.setMinimumHeight(100)
+        self.table.setMaximumHeight(150)
         self.table.itemSelectionChanged.connect(self.show_selected)
         col.addWidget(self.table, 1)
         row = QHBoxLayout()
@@ -128,8 +134,7 @@ class FlowPanel(Panel):
         col.addLayout(row)
         return col
 
-    def _display_column(self) -> QVBoxLayout:
-        col = QVBoxLayout()
+    def _show_box(self) -> QGroupBox:
         box = QGroupBox("Show")
         form = QFormLayout(box)
         self.field = QComboBox()
@@ -149,13 +154,13 @@ class FlowPanel(Panel):
         self.lines.setChecked(True)
         self.lines.toggled.connect(self.display.set_streamlines)
         form.addRow("Colour by", self.field)
-        form.addRow("Section at", self.plane)
-        form.addRow(self.lines)
-        col.addWidget(box)
-        self.summary = QLabel("No case.")
-        self.summary.setObjectName("flow_summary")
-        self.summary.setWordWrap(True)
-        col.addWidget(self.summary, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.plane, 1)
+        row.addWidget(self.lines)
+        form.addRow("Section at", row)
+        return box
+
+    def _compare_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.compare_a, self.compare_b = QComboBox(), QComboBox()
         self.compare_a.setObjectName("flow_compare_a")
@@ -168,8 +173,7 @@ class FlowPanel(Panel):
         for w in (QLabel("Compare"), self.compare_a, QLabel("with"), self.compare_b,
                   self.compare_button):
             row.addWidget(w)
-        col.addLayout(row)
-        return col
+        return row
 
     def action_specs(self) -> list[ActionSpec]:
         return [ActionSpec("flow.run3d", "Run 3D &pulsatile flow", "run_3d", "Tools",
@@ -231,9 +235,9 @@ class FlowPanel(Panel):
             ck = self._checkpoint(s["name"])
             three = "yes" if s["results"]["3d_pulsatile"] else \
                 f"checkpoint (cycle {ck['cycle']})" if ck else "—"
-            rows.append([s["name"], s["from"] or "", describe(s) if s["from"] else
-                         (s.get("parameters_source") or ""), "yes" if s["results"]["0d"]
-                         else "—", three])
+            rows.append([s["name"], "yes" if s["results"]["0d"] else "—", three,
+                         s["from"] or "", describe(s) if s["from"] else
+                         (s.get("parameters_source") or "")])
         self.table.blockSignals(True)
         fill_table(self.table, rows)
         names = [s["name"] for s in self.items]
@@ -243,8 +247,10 @@ class FlowPanel(Panel):
         if pick is not None:
             self.table.selectRow(names.index(pick))
         self.table.blockSignals(False)
-        for combo, default in ((self.compare_a, names[0] if names else ""),
-                               (self.compare_b, names[-1] if names else "")):
+        done3d = [s["name"] for s in self.items if s["results"]["3d_pulsatile"]]
+        defaults = (done3d[0] if done3d else names[0] if names else "",
+                    done3d[-1] if len(done3d) > 1 else names[-1] if names else "")
+        for combo, default in zip((self.compare_a, self.compare_b), defaults, strict=True):
             current = combo.currentText()
             combo.clear()
             combo.addItems(names)

@@ -132,15 +132,32 @@ def test_run_0d_and_cancel_a_3d_run(flow_window, qtbot):
     assert row["results"]["0d"] and "0D model" in panel.summary.text()
     panel.steps.setValue(16)
     panel.cycles.setValue(2)
+    assert not panel.resume.isEnabled()
+    fractions = []
+    window.jobs.job_progress.connect(lambda f, m: fractions.append(f))
     job = panel.run_3d()
     assert job is not None and window.jobs.busy
     assert not window.session.writable              # the case is lent to the job
-    qtbot.wait(300)
+    # cancel in the second cycle: the first cycle's checkpoint is kept in the case
+    qtbot.waitUntil(lambda: bool(fractions) and fractions[-1] > 0.55, timeout=90000)
     window.jobs.cancel()
     wait_idle(qtbot, window)
     assert job.outcome == "cancelled"
     assert window.session.writable and "narrow" not in (window.session.case.doc.get("pulsatile")
                                                          or {})
+    row = [r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "narrow"]
+    assert panel.table.item(row[0], 2).text() == "checkpoint (cycle 1)"
+    assert panel.resume.isEnabled() and panel.resume.isChecked()
+    assert "checkpoint at cycle 1" in panel.summary.text()
+    # resume: the run continues from the checkpoint and its result is shown
+    job = panel.run_3d()
+    wait_idle(qtbot, window, 120000)
+    assert job.outcome == "ok"
+    rec = window.session.case.doc["pulsatile"]["narrow"]
+    assert rec["summary"]["cycles"]["completed"] == 2
+    assert panel.table.item(row[0], 2).text() == "yes" and not panel.resume.isEnabled()
+    from twindesk.ui.flow_display import LUMEN
+    assert np.all(np.isfinite(window.state.surfaces[LUMEN].mesh.point_data["value"]))
 
 
 def test_add_scenario_and_compare(flow_window, qtbot):

@@ -13,7 +13,6 @@ window's lent case (:mod:`twindesk.ui.case_jobs`), with progress and Cancel in t
 
 from __future__ import annotations
 
-import math
 import uuid
 
 from PySide6.QtCore import QTimer
@@ -25,35 +24,11 @@ from twindesk.sim.pulsatile import views
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.case_jobs import commit_now, require_saved, start_case_job
 from twindesk.ui.flow_display import PLANES, FlowDisplay, plot_waveforms
+from twindesk.ui.flow_text import describe, num, three_d_text, zero_d_text
 from twindesk.ui.panels.base import Panel
 from twindesk.ui.tables import fill_table, make_table
 
 STRUCTURE = "aorta"
-NOTHING = ("Nothing computed yet for '{name}'. Run 0D for pressures and flows of the lumped "
-           "model; Run 3D pulsatile for colour maps, streamlines and waveforms.")
-
-
-def num(value, fmt: str = ".1f", unit: str = "") -> str:
-    """A number for the user; "—" when missing or not finite (never NaN)."""
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return "—"
-    return f"{value:{fmt}}{' ' + unit if unit else ''}"
-
-
-def describe(s: dict) -> str:
-    """One line saying what a scenario changes."""
-    parts = []
-    if s.get("device"):
-        d = s["device"]
-        parts.append(f"{d['id']} {d['size_mm']:g} mm")
-    for k, v in (s.get("overrides") or {}).items():
-        if k != "aortic_eoa_cm2" or not s.get("device"):
-            parts.append(f"{k} {v:g}")
-    for k, v in (s.get("targets") or {}).items():
-        parts.append(f"{k} → {v:g}")
-    for g in s.get("geometry_changes") or []:
-        parts.append(f"{g['segment']} {g['percent']:+g} %")
-    return ", ".join(parts) or (s.get("parameters_source") or "")
 
 
 class FlowPanel(Panel):
@@ -293,7 +268,7 @@ class FlowPanel(Panel):
         field = self.field.currentData()
         if rec is None:
             self.display.clear()
-            self.summary.setText(self._zero_d_text(case.doc, name, ck))
+            self.summary.setText(zero_d_text(case.doc, name, ck))
             self._plot(None, "", f"No 3D pulsatile result for '{name}'.")
             return
         try:
@@ -309,7 +284,7 @@ class FlowPanel(Panel):
             self.summary.setText(exc.user_message())
             self._plot(None, "", "The result could not be read.")
             return
-        self.summary.setText(self._three_d_text(name, rec["summary"], shown))
+        self.summary.setText(three_d_text(name, rec["summary"], shown))
         self._plot(waves, f"'{name}': last cycle", "")
 
     def _plane_moved(self) -> None:
@@ -319,45 +294,6 @@ class FlowPanel(Panel):
     def _plot(self, waves, title: str, empty: str) -> None:
         plot_waveforms(self.figure, waves, title, empty)
         self.canvas.draw_idle()
-
-    @staticmethod
-    def _zero_d_text(doc: dict, name: str, ck: dict | None) -> str:
-        from twindesk.sim.lumped.store import physiology
-
-        res = physiology(doc)["results"].get(name)
-        lines = []
-        if res:
-            h = res["haemodynamics"]
-            lines.append(f"<b>{name}</b>, 0D model: aorta {num(h.get('aortic_systolic_mmhg'), '.0f')}"
-                         f"/{num(h.get('aortic_diastolic_mmhg'), '.0f')} mmHg, CO "
-                         f"{num(h.get('cardiac_output_l_min'), '.2f', 'L/min')}, valve mean "
-                         f"gradient {num(h.get('mean_gradient_mmhg'), '.1f', 'mmHg')}.")
-            lines.append("No 3D pulsatile result yet: Run 3D pulsatile for colour maps.")
-        else:
-            lines.append(NOTHING.format(name=name))
-        if ck:
-            lines.append(f"A cancelled 3D run left a checkpoint at cycle {ck['cycle']}, step "
-                         f"{ck['step']}: Run 3D pulsatile with Resume continues it.")
-        return "<br>".join(lines)
-
-    @staticmethod
-    def _three_d_text(name: str, s: dict, shown: dict) -> str:
-        e, w = s.get("echo") or {}, s.get("wall_shear_stress") or {}
-        a, c = s.get("aortic_pressure") or {}, s.get("cycles") or {}
-        periodic = "periodic" if c.get("periodic") else "<b>not periodic</b>"
-        lo, hi = shown["range"]
-        lines = [f"<b>{name}</b>: {c.get('completed', '—')} cycles, {periodic}",
-                 f"Echo: peak {num(e.get('peak_velocity_m_s'), '.2f', 'm/s')}, gradient peak "
-                 f"{num(e.get('peak_gradient_mmhg'))} / mean {num(e.get('mean_gradient_mmhg'))} "
-                 f"mmHg; net drop {num(e.get('net_pressure_drop_mean_mmhg'))} mmHg",
-                 f"Aorta {num(a.get('systolic_mmhg'), '.0f')}/{num(a.get('diastolic_mmhg'), '.0f')}"
-                 f" mmHg; TAWSS mean {num(w.get('tawss_mean_pa'), '.2f', 'Pa')}, "
-                 f"{num(w.get('low_tawss_area_percent'))} % of the wall below "
-                 f"{num(w.get('low_tawss_threshold_pa'), 'g', 'Pa')}",
-                 f"Colour: {shown['label']}, {num(lo, '.3g')} to {num(hi, '.3g')} "
-                 f"{shown['unit']} (2nd–98th percentile)"]
-        lines += [f"⚠ {n}" for n in s.get("notes") or []]
-        return "<br>".join(lines)
 
     # ------------------------------------------------------------------- jobs
     def _selected_or_report(self) -> str | None:

@@ -59,7 +59,20 @@ def flow_window(main_window, flow_case_dir, tmp_path, qtbot):
     assert main_window.open_case(path)
     wait_idle(qtbot, main_window)
     panel = main_window.panels["flow"]
+    # the panel draws into the 3D view only once it is on screen
+    assert panel.selected_name() == "baseline"
+    assert "flow:lumen" not in main_window.state.surfaces
+    _raise_flow(main_window, qtbot)
+    assert "flow:lumen" in main_window.state.surfaces
     return main_window, panel
+
+
+def _raise_flow(window, qtbot):
+    from PySide6.QtWidgets import QDockWidget
+
+    window.findChild(QDockWidget, "dock_flow").raise_()
+    qtbot.waitUntil(lambda: not window.panels["flow"].visibleRegion().isEmpty(), timeout=3000)
+    qtbot.wait(50)
 
 
 def _slice_z(window) -> float:
@@ -84,6 +97,7 @@ def test_scenario_list_fields_and_waveforms(flow_window, qtbot):
     assert rows["fast"][1:] == ["—", "yes", "baseline", "heart_rate_bpm 95"]
     assert rows["narrow"][2] == "—" and rows["narrow"][4] == "20-40 +30 %"
     assert panel.selected_name() == "baseline"     # the first with a 3D result
+    assert not window.view3d.show_slices          # the lumen, not the scan planes
     for field in ("pressure", "velocity", "wss", "tawss"):
         panel.field.setCurrentIndex(panel.field.findData(field))
         surf = window.state.surfaces[LUMEN]
@@ -119,6 +133,7 @@ def test_scenario_list_fields_and_waveforms(flow_window, qtbot):
     # a scenario without a 3D result: a clear message, nothing coloured
     _select(panel, "narrow")
     assert LUMEN not in window.state.surfaces and "Nothing computed yet" in panel.summary.text()
+    assert window.view3d.show_slices              # the MPR planes are back in 3D
     assert not panel.figure.axes[0].lines
 
 
@@ -186,6 +201,7 @@ def test_missing_flow_mesh_is_explained(main_window, synthetic_case, qtbot):
     assert main_window.open_case(synthetic_case.path)
     wait_idle(qtbot, main_window)
     panel = main_window.panels["flow"]
+    _raise_flow(main_window, qtbot)
     assert [s["name"] for s in panel.items] == ["baseline"]
     assert "Nothing computed yet" in panel.summary.text()
     reported = []

@@ -57,12 +57,17 @@ class FlowDisplay:
         self.clim: tuple[float, float] = (0.0, 1.0)
         self.lines = None  # streamlines of the current grid (computed once per grid)
         self.show_lines = True
+        self._shown: dict = {}
+        self._hid_slices = False  # the 3D view's MPR planes were hidden to show the lumen
 
     # --------------------------------------------------------------- public
     def show(self, grid, field: str, inlet) -> dict:
         """Colour the lumen of ``grid`` by ``field``; ``inlet`` = (centre, normal, radius)
         seeds the streamlines. Returns the colour range and unit shown."""
-        if grid is not self.grid:
+        fresh = grid is not self.grid
+        if not fresh and field == self.field and LUMEN in self.state.surfaces:
+            return self._shown  # a refresh of the case document: nothing to redraw
+        if fresh:
             self.grid, self.lines = grid, None
         self.field = field
         fv = views.field_view(field)
@@ -79,10 +84,12 @@ class FlowDisplay:
         self.set_streamlines(self.show_lines)
         self.update_section()
         view3d = getattr(self.window_, "view3d", None)
-        if view3d is not None:  # the lumen, not the whole scan, fills the 3D view
+        if fresh and view3d is not None:  # the lumen, not the whole scan, fills the 3D view
+            self._hid_slices = self._hid_slices or view3d.show_slices
             view3d.set_slices_visible(False)
             view3d.reset_camera("oblique")  # from above the front: the axial section shows
-        return {"range": self.clim, "unit": fv.unit, "label": fv.label}
+        self._shown = {"range": self.clim, "unit": fv.unit, "label": fv.label}
+        return self._shown
 
     def set_streamlines(self, on: bool) -> None:
         self.show_lines = bool(on)
@@ -129,10 +136,15 @@ class FlowDisplay:
         return g.index_to_lps(np.rint(g.lps_to_index(self.state.cursor_lps)))
 
     def clear(self) -> None:
+        """Remove the flow's surfaces and outline; the MPR planes come back in 3D."""
         self.grid, self.lines = None, None
         for name in (LUMEN, SECTION, LINES):
             self.state.remove_surface(name)
         self.state.remove_overlay(SECTION)
+        view3d = getattr(self.window_, "view3d", None)
+        if self._hid_slices and view3d is not None:
+            self._hid_slices = False
+            view3d.set_slices_visible(True)
 
     # -------------------------------------------------------------- helpers
     def _meta(self, fv, opacity: float | None = None) -> dict:

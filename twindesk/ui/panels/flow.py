@@ -45,6 +45,7 @@ class FlowPanel(Panel):
         self.items: list[dict] = []
         self._grids: dict[str, tuple[str, object]] = {}
         self.compare_dialog = None
+        self._pending = False  # something to show once the panel is on screen
         layout = QVBoxLayout(self)
         layout.addLayout(self._scenario_column())
         layout.addWidget(self._show_box())
@@ -163,6 +164,12 @@ class FlowPanel(Panel):
         return session.case.doc if session is not None else None
 
     def case_opened(self, session) -> None:
+        from PySide6.QtWidgets import QDockWidget
+
+        dock = self.window_.findChild(QDockWidget, f"dock_{self.panel_id}")
+        if dock is not None and not getattr(self, "_watching_dock", False):
+            self._watching_dock = True  # the window creates the dock after the panel
+            dock.visibilityChanged.connect(self._dock_shown)
         self._grids = {}
         self.refresh()
 
@@ -253,8 +260,19 @@ class FlowPanel(Panel):
             self._grids[name] = (sha, views.load_fields(case, name))
         return self._grids[name][1]
 
+    def _dock_shown(self, visible: bool) -> None:
+        if visible and self._pending:  # after the dock's layout: then it has a region
+            QTimer.singleShot(0, self.show_selected)
+
     def show_selected(self) -> None:
-        """Colour maps, streamlines, waveforms and numbers of the selected scenario."""
+        """Colour maps, streamlines, waveforms and numbers of the selected scenario.
+
+        Only while the panel is on screen (a tab behind another dock counts as visible to
+        Qt, so the visible region decides): a case opened for other work keeps its 3D view
+        until the user looks at the Flow panel."""
+        self._pending = self.visibleRegion().isEmpty()
+        if self._pending:
+            return
         session = self.window_.session
         name = self.selected_name()
         ck = self._checkpoint(name) if name else None

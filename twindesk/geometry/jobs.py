@@ -184,6 +184,13 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
     ``surface:<s>``, ``mesh:<s>``, ``mesh_boundary:<s>``; returns the CLI object."""
     from twindesk.model.case import Case
 
+    _mesh_params(params)
+    with Case.open(params.case_path, require_write=True) as case:
+        return mesh_case(case, params, progress, cancel)
+
+
+def _mesh_params(params: MeshJob) -> vm.MeshParams:
+    """The checked meshing parameters of a request."""
     labels.check_structure(params.structure)
     if params.preset not in vm.PRESETS:
         raise InputError(f"--preset: unknown preset '{params.preset}'",
@@ -195,47 +202,53 @@ def run_mesh(params: MeshJob, progress=None, cancel: CancelToken | None = None) 
                              "give the target tetrahedron edge in millimetres, e.g. 3")
         mp = vm.MeshParams(params.edge_mm, mp.inlet_refinement, mp.inlet_refine_mm,
                            mp.epsilon_rel, mp.optimize_iterations, mp.stop_energy)
+    return mp
+
+
+def mesh_case(case, params: MeshJob, progress=None,
+              cancel: CancelToken | None = None) -> dict[str, Any]:
+    """:func:`run_mesh` on an open, writable case (the GUI's lent case); saves it."""
+    mp = _mesh_params(params)
     rep = ProgressReporter(progress, cancel=cancel)
     t0 = time.perf_counter()
-    with Case.open(params.case_path, require_write=True) as case:
-        rec = _labels_record(case, params.structure)
-        mask = labels.load(case, params.structure)
-        grid = Grid.of(case.image())
-        caps: list[cp.Cap] = []
-        if params.structure == "aorta":
-            rep(0.0, "centerline")
-            data = current_centerline(case, "aorta", rep.sub(0.0, 0.25), cancel)
-            stubs = rec.get("meta", {}).get("branch_stubs")
-            if stubs is not None:  # only the stubs whose end is still in the (edited) mask
-                stubs = [st for st in stubs if _inside(mask, grid, st["tip_lps_mm"], 3.0)]
-            caps = cp.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
-                                stubs, rec.get("meta", {}).get("root_cut"))
-        rep(0.25, "surface")
-        poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps,
-                                                        mp.edge_mm)
-        if not chk.watertight:
-            raise InputError(f"the {params.structure} surface is not closed "
-                             f"({chk.boundary_edges} open edges, {chk.pieces} pieces)",
-                             "clean the mask (twindesk edit --keep-largest / --fill-holes) and retry")
-        res = vm.mesh_capped_surface(poly, caps, mp, rep.sub(0.3, 0.95), cancel)
-        if cancel is not None:
-            cancel.check()
-        rep(0.95, "storing")
-        src = {"structure": params.structure, "preset": params.preset,
-               "source_labels_sha256": rec["sha256"]}
-        case.put_artifact(f"surface:{params.structure}",
-                          lambda p: surf.write_polydata(poly, p), ".vtp", "surface",
-                          {**src, "volume_mm3": chk.volume_mm3, "area_mm2": chk.area_mm2})
-        ug = vm.unstructured_grid(res["points"], res["tets"])
-        mrec = case.put_artifact(f"mesh:{params.structure}",
-                                 lambda p: write_unstructured(ug, p), ".vtu", "mesh",
-                                 {**src, "edge_mm": mp.edge_mm, "quality": res["quality"]})
-        bpoly = vm.boundary_polydata(res["points"], res["faces"], res["region"])
-        case.put_artifact(f"mesh_boundary:{params.structure}",
-                          lambda p: surf.write_polydata(bpoly, p), ".vtp", "mesh_boundary",
-                          {**src, "regions": res["regions"], "source_mesh_sha256": mrec["sha256"]})
-        case.save("mesh", {"structure": params.structure, "preset": params.preset,
-                           "edge_mm": mp.edge_mm, "tetrahedra": res["quality"]["tetrahedra"]})
+    rec = _labels_record(case, params.structure)
+    mask = labels.load(case, params.structure)
+    grid = Grid.of(case.image())
+    caps: list[cp.Cap] = []
+    if params.structure == "aorta":
+        rep(0.0, "centerline")
+        data = current_centerline(case, "aorta", rep.sub(0.0, 0.25), cancel)
+        stubs = rec.get("meta", {}).get("branch_stubs")
+        if stubs is not None:  # only the stubs whose end is still in the (edited) mask
+            stubs = [st for st in stubs if _inside(mask, grid, st["tip_lps_mm"], 3.0)]
+        caps = cp.plan_caps(centerline_from_data(data), "aortic root", AORTA_OUTLETS,
+                            stubs, rec.get("meta", {}).get("root_cut"))
+    rep(0.25, "surface")
+    poly, chk, vol_mask, raw, caps = capped_surface(mask, grid, params.preset, caps,
+                                                    mp.edge_mm)
+    if not chk.watertight:
+        raise InputError(f"the {params.structure} surface is not closed "
+                         f"({chk.boundary_edges} open edges, {chk.pieces} pieces)",
+                         "clean the mask (twindesk edit --keep-largest / --fill-holes) and retry")
+    res = vm.mesh_capped_surface(poly, caps, mp, rep.sub(0.3, 0.95), cancel)
+    if cancel is not None:
+        cancel.check()
+    rep(0.95, "storing")
+    src = {"structure": params.structure, "preset": params.preset,
+           "source_labels_sha256": rec["sha256"]}
+    case.put_artifact(f"surface:{params.structure}",
+                      lambda p: surf.write_polydata(poly, p), ".vtp", "surface",
+                      {**src, "volume_mm3": chk.volume_mm3, "area_mm2": chk.area_mm2})
+    ug = vm.unstructured_grid(res["points"], res["tets"])
+    mrec = case.put_artifact(f"mesh:{params.structure}",
+                             lambda p: write_unstructured(ug, p), ".vtu", "mesh",
+                             {**src, "edge_mm": mp.edge_mm, "quality": res["quality"]})
+    bpoly = vm.boundary_polydata(res["points"], res["faces"], res["region"])
+    case.put_artifact(f"mesh_boundary:{params.structure}",
+                      lambda p: surf.write_polydata(bpoly, p), ".vtp", "mesh_boundary",
+                      {**src, "regions": res["regions"], "source_mesh_sha256": mrec["sha256"]})
+    case.save("mesh", {"structure": params.structure, "preset": params.preset,
+                       "edge_mm": mp.edge_mm, "tetrahedra": res["quality"]["tetrahedra"]})
     change = 100.0 * (raw.volume_mm3 / vol_mask - 1.0)
     return {"structure": params.structure, "preset": params.preset, "edge_mm": mp.edge_mm,
             "surface": {"points": chk.points, "triangles": chk.triangles,

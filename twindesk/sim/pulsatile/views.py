@@ -70,6 +70,11 @@ def _scalar(grid, fv: FieldView) -> np.ndarray:
     return np.linalg.norm(a, axis=1) if a.ndim == 2 else a
 
 
+def field_values(grid, name: str) -> np.ndarray:
+    """The field's value at every point of ``grid`` (vectors by magnitude)."""
+    return _scalar(grid, field_view(name))
+
+
 def surface_field(grid, name: str):
     """The outer surface of the mesh with the field as active point scalars ``"value"``."""
     fv = field_view(name)

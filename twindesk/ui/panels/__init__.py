@@ -10,4 +10,5 @@ PANELS = [
     "twindesk.ui.panels.aortic_root:AorticRootPanel",
     "twindesk.ui.panels.device:DevicePanel",
     "twindesk.ui.panels.laao:LAAOPanel",
+    "twindesk.ui.panels.flow:FlowPanel",
 ]

@@ -37,6 +37,7 @@ class View3D(QWidget):
         self._grids: dict[str, object] = {}
         self._slices_dirty = False
         self._surface_actors: dict[str, object] = {}
+        self._bar_titles: set[str] = set()
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_INTERVAL_MS)
@@ -105,6 +106,13 @@ class View3D(QWidget):
         for name in list(self._surface_actors):
             if name not in surfaces or self._surface_actors[name][0] is not surfaces[name].mesh:
                 self.plotter.remove_actor(self._surface_actors.pop(name)[1], render=False)
+        # a colour bar outlives its actor in pyvista: drop the bars no surface uses any more
+        # (a surface recoloured by another field would otherwise keep the old bar under it)
+        titles = {_bar_title(s) for s in surfaces.values() if _bar_title(s)}
+        for title in self._bar_titles - titles:
+            if title in self.plotter.scalar_bars:
+                self.plotter.remove_scalar_bar(title, render=False)
+        self._bar_titles = titles
         for name, surf in surfaces.items():
             if name not in self._surface_actors:
                 actor = self.plotter.add_mesh(surf.mesh, name=f"surface:{name}", render=False,
@@ -183,9 +191,15 @@ class View3D(QWidget):
             self.plotter.close()
 
 
+def _bar_title(surf) -> str | None:
+    meta = surf.meta or {}
+    return meta.get("scalar_title", meta["scalars"]) if meta.get("scalars") else None
+
+
 def _mesh_style(surf) -> dict:
     """add_mesh keywords of a surface: its colour, or per-point scalars with a colour map
-    (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``), and a line width
+    (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``, ``fmt`` and
+    ``n_labels`` of the bar's labels), and a line width
     for line meshes (``line_width``)."""
     meta = surf.meta or {}
     style = {"smooth_shading": True, "specular": 0.3}
@@ -194,11 +208,13 @@ def _mesh_style(surf) -> dict:
                      clim=meta.get("clim"), show_scalar_bar=True,
                      # horizontal along the bottom: a vertical bar's title overflows the
                      # right edge of a narrow view
-                     scalar_bar_args={"title": meta.get("scalar_title", meta["scalars"]),
+                     scalar_bar_args={"title": _bar_title(surf),
                                       "vertical": False, "position_x": 0.2,
                                       "position_y": 0.04, "height": 0.07, "width": 0.6,
                                       "title_font_size": 14, "label_font_size": 12,
-                                      "n_labels": 4, "fmt": "%.0f", "color": "white"})
+                                      "n_labels": meta.get("n_labels", 4),
+                                      "fmt": meta.get("fmt", "%.0f"),
+                                      "color": "white"})
     else:
         style["color"] = [v / 255 for v in surf.color]
     if meta.get("line_width"):

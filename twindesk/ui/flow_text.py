@@ -1,0 +1,69 @@
+"""What the flow panel says about a scenario, as text (Qt-free): numbers never show NaN."""
+
+from __future__ import annotations
+
+import math
+
+NOTHING = ("Nothing computed yet for '{name}'. Run 0D for pressures and flows of the lumped "
+           "model; Run 3D pulsatile for colour maps, streamlines and waveforms.")
+
+
+def num(value, fmt: str = ".1f", unit: str = "") -> str:
+    """A number for the user; "—" when missing or not finite (never NaN)."""
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return "—"
+    return f"{value:{fmt}}{' ' + unit if unit else ''}"
+
+
+def describe(s: dict) -> str:
+    """One line saying what a scenario changes."""
+    parts = []
+    if s.get("device"):
+        d = s["device"]
+        parts.append(f"{d['id']} {d['size_mm']:g} mm")
+    for k, v in (s.get("overrides") or {}).items():
+        if k != "aortic_eoa_cm2" or not s.get("device"):
+            parts.append(f"{k} {v:g}")
+    for k, v in (s.get("targets") or {}).items():
+        parts.append(f"{k} → {v:g}")
+    for g in s.get("geometry_changes") or []:
+        parts.append(f"{g['segment']} {g['percent']:+g} %")
+    return ", ".join(parts) or (s.get("parameters_source") or "")
+
+
+def zero_d_text(doc: dict, name: str, ck: dict | None) -> str:
+    from twindesk.sim.lumped.store import physiology
+
+    res = physiology(doc)["results"].get(name)
+    lines = []
+    if res:
+        h = res["haemodynamics"]
+        lines.append(f"<b>{name}</b>, 0D model: aorta {num(h.get('aortic_systolic_mmhg'), '.0f')}"
+                     f"/{num(h.get('aortic_diastolic_mmhg'), '.0f')} mmHg, CO "
+                     f"{num(h.get('cardiac_output_l_min'), '.2f', 'L/min')}, valve mean "
+                     f"gradient {num(h.get('mean_gradient_mmhg'), '.1f', 'mmHg')}.")
+        lines.append("No 3D pulsatile result yet: Run 3D pulsatile for colour maps.")
+    else:
+        lines.append(NOTHING.format(name=name))
+    if ck:
+        lines.append(f"A cancelled 3D run left a checkpoint at cycle {ck['cycle']}, step "
+                     f"{ck['step']}: Run 3D pulsatile with Resume continues it.")
+    return "<br>".join(lines)
+
+def three_d_text(name: str, s: dict, shown: dict) -> str:
+    e, w = s.get("echo") or {}, s.get("wall_shear_stress") or {}
+    a, c = s.get("aortic_pressure") or {}, s.get("cycles") or {}
+    periodic = "periodic" if c.get("periodic") else "<b>not periodic</b>"
+    lo, hi = shown["range"]
+    lines = [f"<b>{name}</b>: {c.get('completed', '—')} cycles, {periodic}",
+             f"Echo: peak {num(e.get('peak_velocity_m_s'), '.2f', 'm/s')}, gradient peak "
+             f"{num(e.get('peak_gradient_mmhg'))} / mean {num(e.get('mean_gradient_mmhg'))} "
+             f"mmHg; net drop {num(e.get('net_pressure_drop_mean_mmhg'))} mmHg",
+             f"Aorta {num(a.get('systolic_mmhg'), '.0f')}/{num(a.get('diastolic_mmhg'), '.0f')}"
+             f" mmHg; TAWSS mean {num(w.get('tawss_mean_pa'), '.2f', 'Pa')}, "
+             f"{num(w.get('low_tawss_area_percent'))} % of the wall below "
+             f"{num(w.get('low_tawss_threshold_pa'), 'g', 'Pa')}",
+             f"Colour: {shown['label']}, {num(lo, '.3g')} to {num(hi, '.3g')} "
+             f"{shown['unit']} (2nd–98th percentile)"]
+    lines += [f"⚠ {n}" for n in s.get("notes") or []]
+    return "<br>".join(lines)

@@ -192,8 +192,8 @@ def test_add_scenario_and_compare(flow_window, qtbot):
     assert dialog is not None and dialog.figure.pixmap() is not None
     assert not dialog.figure.pixmap().isNull()
     quantities = [r[0] for r in dialog.rows]
-    assert "0D heart_rate_bpm" in quantities and "3D echo.peak_velocity_m_s" in quantities
-    hr = dialog.rows[quantities.index("0D heart_rate_bpm")]
+    assert "0D Heart rate" in quantities and "3D Echo: Peak velocity" in quantities
+    hr = dialog.rows[quantities.index("0D Heart rate")]
     assert hr[1].startswith("70") and hr[2].startswith("95") and "nan" not in str(dialog.rows)
 
 

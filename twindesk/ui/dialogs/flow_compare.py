@@ -28,13 +28,25 @@ def value_text(entry: dict | None) -> str:
     return f"{text} {unit}".rstrip()
 
 
+def _label(quantity: str) -> str:
+    """``echo.peak_velocity_m_s`` → ``Echo: Peak velocity`` (the report's labels)."""
+    from twindesk.report.content import label_of
+
+    def acronyms(text: str) -> str:
+        return text.replace("Tawss", "TAWSS").replace("Wss", "WSS").replace("Osi", "OSI")
+
+    group, _, key = quantity.rpartition(".")
+    text = acronyms(label_of(key))
+    return f"{acronyms(group.replace('_', ' ').capitalize())}: {text}" if group else text
+
+
 def compare_rows(result: dict) -> list[list[str]]:
     """One row per quantity: name, A, B, B − A, change %."""
     rows = []
     for block, tag in (("zero_d", "0D"), ("three_d", "3D")):
         for r in result.get(block) or []:
             pct = r.get("difference_percent")
-            rows.append([f"{tag} {r['quantity']}", value_text(r["a"]), value_text(r["b"]),
+            rows.append([f"{tag} {_label(r['quantity'])}", value_text(r["a"]), value_text(r["b"]),
                          value_text(r["difference"]),
                          f"{pct:+.1f} %" if pct is not None and math.isfinite(pct) else "—"])
     return rows

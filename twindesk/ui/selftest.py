@@ -27,14 +27,17 @@ AORTA_LABEL = 1
 
 
 def process_age_s() -> float:
-    """Seconds since this process started (Linux ``/proc``; falls back to import time)."""
+    """Seconds since this process started (Linux ``/proc``; falls back to import time).
+
+    ``/proc/self/stat`` gives the start in clock ticks (10 ms) since boot; the clock since
+    boot is ``CLOCK_BOOTTIME``. (Adding the ticks to ``btime`` of ``/proc/stat`` instead and
+    comparing with the wall clock overstates the age by up to 1 s: ``btime`` is rounded down
+    to whole seconds.)"""
     try:
         stat = Path("/proc/self/stat").read_text()
         start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text()
-                     .splitlines() if line.startswith("btime"))
-        return time.time() - (btime + start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, StopIteration):
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
         return time.monotonic() - _IMPORTED_AT
 
 

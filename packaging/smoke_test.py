@@ -336,6 +336,24 @@ def smoke(bundle: Path, out: Path) -> dict:
     return result
 
 
+def add_to_build_report(report: Path, result: dict) -> None:
+    """Put the smoke test's verdict and start-up times into the build report (when the
+    bundle was built next to it by ``build.py``), so one file says size, build time and
+    start-up."""
+    if not report.is_file():
+        return
+    doc = json.loads(report.read_text())
+    startup = result.get("startup_s") or {}
+    doc["smoke"] = {"ok": result["ok"], "startup_median_s": startup.get("median"),
+                    "startup_runs_s": startup.get("runs"),
+                    "startup_phases_median_s": startup.get("phases_median"),
+                    "load_avg_before": result.get("load_avg_before"),
+                    "load_avg_after": result.get("load_avg_after"),
+                    "cpus": os.cpu_count(),
+                    "system_libraries": result.get("system_libraries")}
+    report.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bundle", type=Path, default=ROOT / "dist" / "twindesk")
@@ -343,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     result = smoke(args.bundle.resolve(), args.out.resolve())
     (args.out / "smoke.json").write_text(json.dumps(result, indent=1) + "\n")
+    add_to_build_report(args.bundle.resolve().parent / "twindesk-build.json", result)
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

@@ -113,6 +113,70 @@ def deduplicate(internal: Path) -> dict:
     return {"files": linked, "saved_mb": round(saved / 1e6, 1)}
 
 
+#: Libraries nothing in the bundle links to but that must stay: the bootloader opens
+#: libpython by name; the system's X11/GL client libraries (libxcb, Mesa/GLVND) link the X
+#: helpers and, through the loader path, get the bundle's copies (seen in strace).
+DLOPENED_BY_NAME = ("libpython", "libX", "libxcb", "libbsd", "libmd.")
+
+
+def _elf_dynamic(readelf: str, path: Path) -> tuple[list[str], str | None]:
+    """DT_NEEDED names and DT_SONAME of an ELF file."""
+    out = subprocess.run([readelf, "-d", "-W", str(path)], capture_output=True, text=True).stdout
+    needed, soname = [], None
+    for line in out.splitlines():
+        if "(NEEDED)" in line:
+            needed.append(line.rsplit("[", 1)[1].rstrip("]"))
+        elif "(SONAME)" in line:
+            soname = line.rsplit("[", 1)[1].rstrip("]")
+    return needed, soname
+
+
+def prune_orphans(internal: Path) -> dict:
+    """Delete the shared libraries nothing in the bundle links to (DT_NEEDED), repeated
+    until none is left: the dependencies of plugins that ``trim.EXCLUDED_FILES`` dropped
+    after the analysis had collected them (the GTK theme's GIO, the TLS plugin's QtNetwork
+    with Kerberos). Only plain libraries in the top folder and Qt's ``lib`` folder qualify;
+    Python extension modules and Qt plugins are loaded by path and stay."""
+    import shutil
+
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        return {"files": [], "saved_mb": 0.0, "note": "readelf not found (binutils)"}
+    removed, saved = [], 0
+    while True:
+        elves = [p for p in internal.rglob("*") if p.is_file() and not p.is_symlink()
+                 and _is_elf(p)]
+        needed: set[str] = set()
+        sonames: dict[Path, str | None] = {}
+        for p in elves:
+            deps, sonames[p] = _elf_dynamic(readelf, p)
+            needed.update(deps)
+        # a library is reachable under its own name, its soname or a symlink to it
+        aliases: dict[Path, set[str]] = {}
+        for link in internal.rglob("*"):
+            if link.is_symlink() and link.exists():
+                aliases.setdefault(link.resolve(), set()).add(link.name)
+        orphans = []
+        for p in elves:
+            folder_ok = p.parent == internal or p.parent == internal / "PySide6/Qt/lib"
+            if not folder_ok or not p.name.startswith("lib") or ".cpython-" in p.name \
+                    or p.name.endswith(".abi3.so") or p.name.startswith(DLOPENED_BY_NAME):
+                continue
+            names = {p.name, sonames[p]} | aliases.get(p.resolve(), set())
+            if not names & needed:
+                orphans.append(p)
+        if not orphans:
+            break
+        for p in orphans:
+            saved += p.stat().st_size
+            removed.append(str(p.relative_to(internal)))
+            p.unlink()
+    for link in internal.rglob("*"):      # links left pointing at a deleted library
+        if link.is_symlink() and not link.exists():
+            link.unlink()
+    return {"files": sorted(removed), "saved_mb": round(saved / 1e6, 1)}
+
+
 def build(dist: Path, work: Path) -> dict:
     """Run PyInstaller; return the build report."""
     cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
@@ -126,12 +190,13 @@ def build(dist: Path, work: Path) -> dict:
     bundle = dist / "twindesk"
     stripped = strip_binaries(bundle / "_internal")
     deduplicated = deduplicate(bundle / "_internal")
+    pruned = prune_orphans(bundle / "_internal")
     seconds = time.monotonic() - t0
     size_mb = folder_bytes(bundle) / 1e6
     return {"bundle": str(bundle), "executable": str(bundle / "twindesk"),
             "size_mb": round(size_mb, 1), "size_limit_mb": SIZE_LIMIT_MB,
             "build_seconds": round(seconds, 1), "python": sys.version.split()[0],
-            "stripped": stripped, "deduplicated": deduplicated,
+            "stripped": stripped, "deduplicated": deduplicated, "unlinked_removed": pruned,
             "largest": largest_parts(bundle / "_internal")}
 
 

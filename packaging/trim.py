@@ -29,7 +29,9 @@ EXCLUDED_MODULES = [
     "PySide6.QtNetwork", "PySide6.QtSql", "PySide6.QtDesigner", "PySide6.QtUiTools",
     "PySide6.QtTest", "PySide6.QtDBus", "PySide6.QtPdf", "PySide6.QtPdfWidgets",
     "PySide6.QtHelp", "PySide6.QtConcurrent", "PySide6.QtXml", "PySide6.QtStateMachine",
-    "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtPrintSupport",
+    "PySide6.QtSvgWidgets", "PySide6.QtPrintSupport",
+    # (PySide6.QtSvg stays: matplotlib's Qt canvas, embedded in the twin panel's live tab,
+    # imports it with QtCore/QtGui/QtWidgets)
     # QOpenGLContext and QSurfaceFormat (what pyvistaqt needs) live in QtGui; the QtOpenGL
     # bindings (8.7 MB) are optional in qtpy
     "PySide6.QtOpenGL",
@@ -81,11 +83,12 @@ EXCLUDED_FILES = [
 
 #: VTK modules that pyvista can load lazily but twindesk never reaches: readers of
 #: simulation formats (Exodus, CGNS, Fluent, EnSight, SEG-Y, MINC, Xdmf), chemistry, HDF.
+#: (vtkFiltersFlowPaths stays: the pulsatile-flow pictures draw streamlines with it.)
 PYVISTA_VTK_NOT_USED = {
     "vtkIOCGNSReader", "vtkIOChemistry", "vtkIOEnSight", "vtkIOExodus", "vtkIOFLUENTCFF",
     "vtkIOHDF", "vtkIOMINC", "vtkIOParallelExodus", "vtkIOSegY", "vtkIOXdmf2",
     "vtkDomainsChemistry", "vtkIOInfovis", "vtkIOExportGL2PS", "vtkIOImport",
-    "vtkIOParallel", "vtkFiltersParallelDIY2", "vtkFiltersFlowPaths", "vtkIOExport",
+    "vtkIOParallel", "vtkFiltersParallelDIY2", "vtkIOExport",
     "vtkIOParallelXML", "vtkImagingFourier",
 }
 

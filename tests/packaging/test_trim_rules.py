@@ -52,3 +52,57 @@ def test_geometry_vtk_names_are_all_provided():
             used.update(re.findall(r"\bvtk\.(\w+)", text))
     missing = {n for n in used if not hasattr(vtk_classes, n)}
     assert used and not missing, missing
+
+
+def _calls() -> set[str]:
+    """Method names twindesk calls (``.name(``), wherever they come from."""
+    found = set()
+    for py in (ROOT / "twindesk").rglob("*.py"):
+        found.update(re.findall(r"\.([A-Za-z_]\w*)\(", py.read_text("utf-8")))
+    return found
+
+
+def test_pyvista_filters_twindesk_calls_keep_their_vtk_modules():
+    # a pyvista filter loads its VTK module only when called (the pulsatile pictures'
+    # streamlines need vtkFiltersFlowPaths): no filter twindesk calls may use a VTK class
+    # from a module the bundle leaves out. Conservative: a method of the same name on
+    # another object counts too.
+    import importlib
+    import inspect
+
+    import pyvista as pv
+
+    left_out = {}
+    for module in trim.PYVISTA_VTK_NOT_USED:
+        try:
+            mod = importlib.import_module(f"vtkmodules.{module}")
+        except ImportError:
+            continue
+        left_out.update({n: module for n in dir(mod) if n.startswith("vtk")})
+    assert left_out
+    # names twindesk calls on other objects only: str.partition, numpy.fft.rfft
+    not_pyvista = {"partition", "rfft"}
+    hits = {}
+    for cls in (pv.DataSet, pv.PolyData, pv.UnstructuredGrid, pv.ImageData, pv.StructuredGrid,
+                pv.MultiBlock, pv.Plotter):
+        for name in _calls() - not_pyvista:
+            fn = getattr(cls, name, None)
+            if not callable(fn):
+                continue
+            try:
+                src = inspect.getsource(fn)
+            except (TypeError, OSError):
+                continue
+            for vtk_name in set(re.findall(r"\b(vtk\w+)", src)) & set(left_out):
+                hits[f"{cls.__name__}.{name}"] = f"{vtk_name} ({left_out[vtk_name]})"
+    assert not hits, hits
+
+
+def test_matplotlib_qt_canvas_keeps_qtsvg():
+    # matplotlib's Qt canvas (the twin panel's live plot) imports PySide6.QtSvg with
+    # QtCore/QtGui/QtWidgets: leaving QtSvg out breaks the main window in the bundle
+    uses_canvas = any("backend_qtagg" in py.read_text("utf-8")
+                      for py in (ROOT / "twindesk").rglob("*.py"))
+    if uses_canvas:
+        assert "PySide6.QtSvg" not in trim.EXCLUDED_MODULES
+        assert '"QtAgg"' in (ROOT / "packaging" / "twindesk.spec").read_text("utf-8")

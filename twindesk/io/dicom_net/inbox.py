@@ -50,8 +50,6 @@ def log_event(inbox: Path, event: dict[str, Any]) -> None:
 
 def list_inbox(inbox: Path) -> list[dict[str, Any]]:
     """Series in the inbox with file counts and the describing tags of one file each."""
-    import pydicom
-
     series = []
     inbox = Path(inbox)
     if not inbox.is_dir():
@@ -60,6 +58,10 @@ def list_inbox(inbox: Path) -> list[dict[str, Any]]:
         files = sorted(folder.glob("*.dcm"))
         if not files:
             continue
+        # pydicom only when there is a file to read: the main window lists the (usually
+        # empty) inbox while it opens, and pydicom costs ~0.4 s of start-up
+        import pydicom
+
         entry: dict[str, Any] = {"folder": str(folder), "n_files": len(files)}
         try:
             ds = pydicom.dcmread(files[0], stop_before_pixels=True,

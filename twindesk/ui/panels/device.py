@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from twindesk.errors import TwindeskError
 from twindesk.jobs import CancelToken
-from twindesk.sim.tavr import deploy_job, planner
+from twindesk.sim.tavr import planner
 from twindesk.sim.tavr.planner import Pose
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.panels.base import Panel
@@ -47,6 +47,8 @@ class _Preview(QRunnable):
         self.number, self.params, self.cancel, self.signals = number, params, cancel, signals
 
     def run(self) -> None:
+        from twindesk.sim.tavr import deploy_job   # scipy: ~1 s, not before the first preview
+
         try:
             result = deploy_job.run(self.params, None, self.cancel)
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread
@@ -547,6 +549,8 @@ class DevicePanel(Panel):
     def run_full(self) -> None:
         """Deploy the current size and pose with the full model and intervals (a job in a
         child process); store the result."""
+        from twindesk.sim.tavr import deploy_job
+
         if self.window_.session is None:
             return
         if not self.ensure_prepared(then=self.run_full):
@@ -562,6 +566,8 @@ class DevicePanel(Panel):
 
     def compare_sizes(self) -> None:
         """Every fitting size (fast model, intervals) as a job; results go to the table."""
+        from twindesk.sim.tavr import deploy_job
+
         if self.window_.session is None:
             return
         if not self.ensure_prepared(then=self.compare_sizes):

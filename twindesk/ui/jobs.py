@@ -114,7 +114,11 @@ class JobManager(QObject):
             self.report_error(InputError(f"'{self.current.title}' is still running",
                                          "wait for it to finish or press Cancel first"), "")
             return None
-        signals = JobSignals()
+        # Parented to the manager (UI thread): the worker thread drops its Python reference
+        # when the runnable ends, and an unparented QObject would then be destroyed in that
+        # thread while its queued signals are still on their way (a sporadic crash in the
+        # slots). Owned by Qt, it is deleted in the UI thread after its last signal.
+        signals = JobSignals(self)
         job = Job(title, CancelToken(), signals)
 
         def succeeded(result):
@@ -142,6 +146,7 @@ class JobManager(QObject):
                 except BaseException as exc:  # noqa: BLE001 - one error path
                     self.report_error(exc, traceback.format_exc())
             self.job_ended.emit(job)
+            signals.deleteLater()
 
         signals.succeeded.connect(succeeded)
         signals.failed.connect(failed)

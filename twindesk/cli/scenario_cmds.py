@@ -94,19 +94,9 @@ def cmd_add(args: argparse.Namespace) -> CommandResult:
 
 
 def _describe(s: dict[str, Any]) -> str:
-    parts = []
-    if s.get("device"):
-        d = s["device"]
-        parts.append(f"{d['id']} {d['size_mm']:g} mm (EOA {d['eoa_cm2']:g} cm²)")
-    for k, v in (s.get("overrides") or {}).items():
-        if k != "aortic_eoa_cm2" or not s.get("device"):
-            parts.append(f"{k} = {v:g}")
-    for k, v in (s.get("targets") or {}).items():
-        parts.append(f"{k} → {v:g}")
-    for g in s.get("geometry_changes") or []:
-        parts.append(f"{g['segment']} {'narrowed' if g['percent'] > 0 else 'enlarged'} "
-                     f"{abs(g['percent']):g} % ({g['arc_mm'][0]:.0f}–{g['arc_mm'][1]:.0f} mm)")
-    return ", ".join(parts) or (s.get("parameters_source") or "")
+    from twindesk.sim.scenarios.define import describe_scenario
+
+    return describe_scenario(s, detailed=True)
 
 
 def _human_add(d: dict[str, Any]) -> str:

@@ -16,19 +16,10 @@ def num(value, fmt: str = ".1f", unit: str = "") -> str:
 
 
 def describe(s: dict) -> str:
-    """One line saying what a scenario changes."""
-    parts = []
-    if s.get("device"):
-        d = s["device"]
-        parts.append(f"{d['id']} {d['size_mm']:g} mm")
-    for k, v in (s.get("overrides") or {}).items():
-        if k != "aortic_eoa_cm2" or not s.get("device"):
-            parts.append(f"{k} {v:g}")
-    for k, v in (s.get("targets") or {}).items():
-        parts.append(f"{k} → {v:g}")
-    for g in s.get("geometry_changes") or []:
-        parts.append(f"{g['segment']} {g['percent']:+g} %")
-    return ", ".join(parts) or (s.get("parameters_source") or "")
+    """One line saying what a scenario changes (short form, for a table cell)."""
+    from twindesk.sim.scenarios.define import describe_scenario
+
+    return describe_scenario(s)
 
 
 def zero_d_text(doc: dict, name: str, ck: dict | None) -> str:

@@ -199,3 +199,27 @@ def list_scenarios(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     "results": {"0d": name in phys["results"],
                                 "3d_pulsatile": name in pulsatile}})
     return out
+
+
+def describe_scenario(s: dict[str, Any], detailed: bool = False) -> str:
+    """One line saying what a scenario (an entry of :func:`list_scenarios`) changes; the
+    ``detailed`` form adds the device's EOA and the narrowed arc (the CLI's listing), the
+    short one fits a table cell (the window's scenario list)."""
+    parts = []
+    if s.get("device"):
+        d = s["device"]
+        eoa = f" (EOA {d['eoa_cm2']:g} cm²)" if detailed and d.get("eoa_cm2") else ""
+        parts.append(f"{d['id']} {d['size_mm']:g} mm{eoa}")
+    for k, v in (s.get("overrides") or {}).items():
+        if k != "aortic_eoa_cm2" or not s.get("device"):
+            parts.append(f"{k} = {v:g}" if detailed else f"{k} {v:g}")
+    for k, v in (s.get("targets") or {}).items():
+        parts.append(f"{k} → {v:g}")
+    for g in s.get("geometry_changes") or []:
+        if detailed:
+            parts.append(f"{g['segment']} {'narrowed' if g['percent'] > 0 else 'enlarged'} "
+                         f"{abs(g['percent']):g} % ({g['arc_mm'][0]:.0f}–"
+                         f"{g['arc_mm'][1]:.0f} mm)")
+        else:
+            parts.append(f"{g['segment']} {g['percent']:+g} %")
+    return ", ".join(parts) or (s.get("parameters_source") or "")

@@ -137,6 +137,76 @@ def test_scenario_list_fields_and_waveforms(flow_window, qtbot):
     assert not panel.figure.axes[0].lines
 
 
+def _grab(view) -> np.ndarray:
+    """The view as rendered on screen: (height, width, 3) uint8 RGB."""
+    from PySide6.QtGui import QImage
+
+    img = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.bytesPerLine() * img.height())
+    return arr.reshape(img.height(), img.bytesPerLine())[:, :3 * img.width()] \
+        .reshape(img.height(), img.width(), 3).astype(int)
+
+
+def _ring_pixels(view, r_lo_mm, r_hi_mm, n=240):
+    """Widget pixels (x, y) of points at radii in [r_lo, r_hi) mm around the tube's axis on
+    the axial view's slice, at least 3 px from the crosshair lines."""
+    rng = np.random.default_rng(3)
+    r = np.sqrt(rng.uniform(r_lo_mm ** 2, r_hi_mm ** 2, n))
+    th = rng.uniform(0, 2 * np.pi, n)
+    z = _slice_z(view.window())
+    pts = np.c_[OFFSET_MM[0] + r * np.cos(th), OFFSET_MM[1] + r * np.sin(th), np.full(n, z)]
+    m = view.mapping()
+    xy = np.array([m.lps_to_widget(view.image, q)[:2] for q in pts])
+    cx, cy, _ = m.lps_to_widget(view.image, view.state.cursor_lps)
+    keep = (np.abs(xy[:, 0] - cx) > 3) & (np.abs(xy[:, 1] - cy) > 3)
+    return np.rint(xy[keep]).astype(int)
+
+
+def _colourfulness(view, xy) -> np.ndarray:
+    """max − min of the RGB channels at widget pixels ``xy``: 0 on a grey pixel."""
+    rgb = _grab(view)[xy[:, 1], xy[:, 0]]
+    return rgb.max(axis=1) - rgb.min(axis=1)
+
+
+def test_field_colours_the_2d_views(flow_window, qtbot):
+    """The chosen field is painted in colour on the axial view inside the tube's section
+    (and only there), changes with the field and the slice, and goes with the display."""
+    window, panel = flow_window
+    view = window.slice_views["axial"]
+    assert window.state.field_layer is not None
+    panel.field.setCurrentIndex(panel.field.findData("velocity"))
+    qtbot.wait(50)
+    inside = _ring_pixels(view, 0.0, 0.75 * RADIUS_MM)
+    outside = _ring_pixels(view, RADIUS_MM + 3.0, RADIUS_MM + 8.0)
+    assert len(inside) > 100 and len(outside) > 100
+    # viridis over the CT at 70 % opacity: clearly coloured; the scan around it stays grey
+    vel = _colourfulness(view, inside)
+    assert np.mean(vel > 40) > 0.95, np.percentile(vel, [5, 50])
+    assert np.all(_colourfulness(view, outside) <= 2)
+    rgb_velocity = _grab(view)[inside[:, 1], inside[:, 0]]
+    # the coronal and sagittal views are coloured too (both cut the tube along its axis)
+    for kind in ("coronal", "sagittal"):
+        other = window.slice_views[kind]
+        assert other._field() is not None
+        assert (other._field()[..., 3] > 0).sum() > 200, kind
+    # another field: other colours (pressure in coolwarm)
+    panel.field.setCurrentIndex(panel.field.findData("pressure"))
+    qtbot.wait(50)
+    rgb_pressure = _grab(view)[inside[:, 1], inside[:, 0]]
+    assert np.abs(rgb_pressure - rgb_velocity).max(axis=1).mean() > 30
+    # another slice: sampled again there (the crosshair 6 mm up)
+    key = view._field_key
+    window.state.set_cursor(window.state.cursor_lps + [0, 0, 6.0])
+    qtbot.wait(50)
+    view.grab()
+    assert view._field_key is not key and view._field() is not None
+    # a scenario without a 3D result clears the display: grey again
+    _select(panel, "narrow")
+    qtbot.wait(50)
+    assert window.state.field_layer is None
+    assert np.all(_colourfulness(view, _ring_pixels(view, 0.0, 0.75 * RADIUS_MM)) <= 2)
+
+
 def test_run_0d_and_cancel_a_3d_run(flow_window, qtbot):
     window, panel = flow_window
     _select(panel, "narrow")

@@ -12,9 +12,10 @@ draws them with their colour map, LPS being the 3D view's world frame) and plots
 * ``flow:streamlines`` — streamlines of the peak-systolic velocity from the inlet, in one
   colour (a second colour bar would cover the first).
 
-The 2D MPR views paint label masks and line overlays only (no colour maps), so the coloured
-section is shown in the 3D view at the MPR plane's place; the 2D views get its outline
-(overlay ``flow:section``).
+* field layer ``flow`` — the same field painted semi-transparently on every planar 2D view
+  (axial, coronal, sagittal, oblique) inside the lumen, with the lumen's colour map and
+  range (:func:`views.plane_samples` on the view's pixel grid, :func:`colorize`); the 2D
+  views also get the section's outline (overlay ``flow:section``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CMAPS = {"pressure": "coolwarm", "pressure_mean": "coolwarm", "velocity": "virid
 WALL_FIELDS = ("wss", "tawss", "osi")
 N_SEEDS = 60  # enough to show the jet and the branches without hiding the wall colour
 STREAMLINE_RGB = (110, 225, 255)  # light cyan: apart from every colour map used
+FIELD_ALPHA = 0.7  # the field over the CT in the 2D views: its colours read, the wall shows
 
 
 def label_format(lo: float, hi: float) -> str:
@@ -43,6 +45,21 @@ def finite_range(values: np.ndarray) -> tuple[float, float]:
     """:func:`views.shared_range` of the finite values (a range never holds NaN)."""
     v = np.asarray(values, float)
     return views.shared_range([v[np.isfinite(v)]])
+
+
+def colorize(values: np.ndarray, cmap: str, clim: tuple[float, float],
+             alpha: float = FIELD_ALPHA) -> np.ndarray:
+    """``(rows, cols, 4)`` uint8 RGBA of a field image in the matplotlib colour map ``cmap``
+    (the 3D view's) over ``clim`` (clipped at its ends); alpha 0 where the value is NaN."""
+    import matplotlib
+
+    v = np.asarray(values, float)
+    ok = np.isfinite(v)
+    lo, hi = clim
+    t = np.clip((np.where(ok, v, lo) - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
+    rgba = matplotlib.colormaps[cmap](t, bytes=True)
+    rgba[..., 3] = np.where(ok, round(255 * alpha), 0)
+    return rgba
 
 
 class FlowDisplay:
@@ -82,6 +99,7 @@ class FlowDisplay:
         if self.lines is None and inlet is not None:
             self.lines = views.streamlines(grid, *inlet, n_seeds=N_SEEDS)
         self.set_streamlines(self.show_lines)
+        self._set_field_layer(fv)
         self.update_section()
         view3d = getattr(self.window_, "view3d", None)
         if fresh and view3d is not None:  # the lumen, not the whole scan, fills the 3D view
@@ -141,12 +159,25 @@ class FlowDisplay:
         for name in (LUMEN, SECTION, LINES):
             self.state.remove_surface(name)
         self.state.remove_overlay(SECTION)
+        self.state.set_field_layer(None)
         view3d = getattr(self.window_, "view3d", None)
         if self._hid_slices and view3d is not None:
             self._hid_slices = False
             view3d.set_slices_visible(True)
 
     # -------------------------------------------------------------- helpers
+    def _set_field_layer(self, fv) -> None:
+        """The field over the 2D views, with the lumen's colour map and range."""
+        from twindesk.ui.state import FieldLayer
+
+        grid, name, cmap, clim = self.grid, fv.name, CMAPS.get(fv.name, "viridis"), self.clim
+
+        def sample(origin, col_step, row_step, shape):
+            return views.plane_samples(grid, name, origin, col_step, row_step, shape)
+
+        self.state.set_field_layer(FieldLayer(
+            "flow", sample, lambda values: colorize(values, cmap, clim)))
+
     def _meta(self, fv, opacity: float | None = None) -> dict:
         meta = {"scalars": "value", "cmap": CMAPS.get(fv.name, "viridis"), "clim": self.clim,
                 "scalar_title": fv.bar_title, "fmt": label_format(*self.clim),

@@ -51,6 +51,20 @@ class Surface:
     meta: dict = field(default_factory=dict)
 
 
+@dataclass
+class FieldLayer:
+    """A scalar field painted in colour over the planar 2D views (a flow result).
+
+    ``sample(origin_lps_mm, col_step_lps_mm, row_step_lps_mm, shape)`` returns the field on
+    a view's pixel grid (NaN where there is no field); ``colorize(values)`` turns it into
+    ``(rows, cols, 4)`` uint8 RGBA (alpha 0 where NaN). Both are Qt-free callables.
+    """
+
+    name: str
+    sample: object
+    colorize: object
+
+
 class ViewerState(QObject):
     """Shared viewing state. Geometry is LPS mm throughout."""
 
@@ -70,6 +84,7 @@ class ViewerState(QObject):
     measurement_done = Signal(str, object, str)  # kind, list of LPS points, view name
     fusion_changed = Signal()        # a second volume fused over the first (or removed)
     overlays_changed = Signal()
+    field_layer_changed = Signal()   # the colour-mapped field over the 2D views
     #: device tool drags in a 2D view: (lps mm, view normal, "begin"|"move"|"end")
     device_drag = Signal(object, object, str)
 
@@ -95,12 +110,14 @@ class ViewerState(QObject):
         self.fusion_volume: np.ndarray | None = None  # on the volume grid, [k, j, i]
         self.fusion_name = ""
         self.fusion_blend = 0.5
+        self.field_layer: FieldLayer | None = None
 
     # --------------------------------------------------------------- volume
     def set_volume(self, volume: np.ndarray | None, geometry: VolumeGeometry | None) -> None:
         self.volume, self.geometry = volume, geometry
         self.layers, self.surfaces, self.overlays = {}, {}, {}
         self.fusion_volume, self.fusion_name = None, ""
+        self.field_layer = None
         self.curve_lps, self.curve_source = None, ""
         self.pending_points = []
         self.cursor_lps = geometry.center_lps() if geometry is not None else np.zeros(3)
@@ -108,6 +125,7 @@ class ViewerState(QObject):
         self.layers_changed.emit()
         self.surfaces_changed.emit()
         self.overlays_changed.emit()
+        self.field_layer_changed.emit()
         self.cursor_changed.emit()
 
     @property
@@ -159,6 +177,14 @@ class ViewerState(QObject):
     def set_fusion_blend(self, blend: float) -> None:
         self.fusion_blend = float(np.clip(blend, 0.0, 1.0))
         self.display_changed.emit()
+
+    def set_field_layer(self, layer: FieldLayer | None) -> None:
+        """Paint a field over the 2D views (a new object each time the field or its colours
+        change, so views resample); ``None`` removes it."""
+        if layer is None and self.field_layer is None:
+            return
+        self.field_layer = layer
+        self.field_layer_changed.emit()
 
     # --------------------------------------------------------------- layers
     def set_layer(self, name: str, mask: np.ndarray, *, visible: bool = True,

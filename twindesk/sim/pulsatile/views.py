@@ -6,6 +6,7 @@ The panel (and ``twindesk scenario figure``) only turns these into actors and wi
 * :func:`surface_field` — the lumen wall coloured by a field (pressure / velocity magnitude
   at peak systole or cycle mean, WSS at peak systole, TAWSS, OSI);
 * :func:`plane_field` — the same field on an MPR plane (origin and normal in LPS);
+* :func:`plane_samples` — the field sampled on a 2D view's pixel grid (NaN outside the lumen);
 * :func:`streamlines` — streamlines of the peak-systolic velocity seeded on the inlet;
 * :func:`shared_range` — one colour range for several scenarios (pre/post side by side);
 * :func:`waveforms` — the last cycle's pressure and flow waveforms (CSV columns).
@@ -90,6 +91,55 @@ def plane_field(grid, name: str, origin_lps_mm, normal_lps):
     if cut.n_points:
         cut.point_data["value"] = _scalar(cut, fv)
     return cut
+
+
+def plane_samples(grid, name: str, origin_lps_mm, col_step_lps_mm, row_step_lps_mm,
+                  shape: tuple[int, int], max_samples: int = 256) -> np.ndarray:
+    """The field on a 2D view's pixel grid: ``values[row, col]`` at ``origin_lps_mm +
+    col * col_step_lps_mm + row * row_step_lps_mm`` (LPS mm), NaN outside the lumen.
+
+    Only the pixels inside the grid's bounding box (projected onto the plane) are probed,
+    on a grid of at most ``max_samples`` × ``max_samples`` points (every pixel when the box
+    is smaller), each pixel taking its nearest probe's value: a view costs one probe of at
+    most 65 536 points, whatever its size.
+    """
+    import pyvista as pv
+
+    fv = field_view(name)
+    rows, cols = int(shape[0]), int(shape[1])
+    out = np.full((rows, cols), np.nan)
+    o = np.asarray(origin_lps_mm, float)
+    cu, rv = np.asarray(col_step_lps_mm, float), np.asarray(row_step_lps_mm, float)
+    normal = np.cross(cu, rv)
+    normal /= np.linalg.norm(normal)
+    b = np.asarray(grid.bounds, float).reshape(3, 2)
+    corners = np.array(np.meshgrid(*b, indexing="ij")).reshape(3, -1).T - o  # (8, 3)
+    depth = corners @ normal
+    if rows == 0 or cols == 0 or depth.min() > 0 or depth.max() < 0:
+        return out  # the plane misses the lumen's box
+    # pixel coordinates of the box corners (the steps are orthogonal for every MPR plane)
+    c = corners @ cu / (cu @ cu)
+    r = corners @ rv / (rv @ rv)
+    c0, c1 = max(int(np.floor(c.min())), 0), min(int(np.ceil(c.max())), cols - 1)
+    r0, r1 = max(int(np.floor(r.min())), 0), min(int(np.ceil(r.max())), rows - 1)
+    if c1 < c0 or r1 < r0:
+        return out
+    nc, nr = min(c1 - c0 + 1, max_samples), min(r1 - r0 + 1, max_samples)
+    pc, pr = np.linspace(c0, c1, nc), np.linspace(r0, r1, nr)
+    gc, gr = np.meshgrid(pc, pr)  # (nr, nc)
+    pts = o + gc.reshape(-1, 1) * cu + gr.reshape(-1, 1) * rv
+    source = pv.UnstructuredGrid(grid.cells, grid.celltypes, grid.points) \
+        if isinstance(grid, pv.UnstructuredGrid) else grid.copy(deep=False)
+    source.point_data[fv.array] = grid.point_data[fv.array]  # probe one array, not all
+    probed = pv.PolyData(pts).sample(source)
+    vals = _scalar(probed, fv).astype(float)
+    vals[np.asarray(probed.point_data["vtkValidPointMask"]) == 0] = np.nan
+    vals = vals.reshape(nr, nc)
+    # each pixel of the box takes its nearest probe (identity when every pixel was probed)
+    ic = np.rint((np.arange(c0, c1 + 1) - c0) * (nc - 1) / max(c1 - c0, 1)).astype(int)
+    ir = np.rint((np.arange(r0, r1 + 1) - r0) * (nr - 1) / max(r1 - r0, 1)).astype(int)
+    out[r0:r1 + 1, c0:c1 + 1] = vals[np.ix_(ir, ic)]
+    return out
 
 
 def streamlines(grid, inlet_center_lps_mm, inlet_normal_lps, inlet_radius_mm: float,

@@ -1,7 +1,8 @@
 """2D views drawn with Qt: axial / coronal / sagittal MPR, oblique reslice, curved MPR.
 
 The slice is cut from the numpy volume (``twindesk.imaging``), windowed to 8 bits, blended
-with the label layers and painted as a :class:`QImage`; everything else (crosshair,
+with the label layers and the colour-mapped field layer (a flow result; planar views only,
+sampled once per slice and field) and painted as a :class:`QImage`; everything else (crosshair,
 orientation letters, rulers) is painted on top with :class:`QPainter`. Positions go through
 :mod:`twindesk.ui.coords` only.
 
@@ -52,6 +53,9 @@ class SliceView(QWidget):
         self._recompose_needed = False
         self._masks: list = []     # [(mask 2D, color)]
         self._fusion: np.ndarray | None = None  # the fused volume's pixels of this plane
+        self._n_extracts = 0       # counts extractions: the field layer's cache key
+        self._field_rgba: np.ndarray | None = None  # the field layer's RGBA on this plane
+        self._field_key = None
         self._extract_key = None
         self._qimage: QImage | None = None
         self._buffer: np.ndarray | None = None
@@ -65,6 +69,7 @@ class SliceView(QWidget):
         s.cursor_changed.connect(self._refresh)
         s.reslice_changed.connect(self._refresh)
         s.display_changed.connect(self._recompose)
+        s.field_layer_changed.connect(self._recompose)
         for sig in (s.measurements_changed, s.pending_changed, s.overlays_changed):
             sig.connect(self.update)
 
@@ -126,6 +131,7 @@ class SliceView(QWidget):
 
     def _extract(self) -> None:
         s = self.state
+        self._n_extracts += 1
         vol, geom, cur = s.volume, s.geometry, s.cursor_lps
         layers = s.visible_layers()
         if self.kind in STANDARD_PLANES:
@@ -153,9 +159,13 @@ class SliceView(QWidget):
         if self._fusion is not None:
             gray = fuse_rgb(gray, window_to_uint8(self._fusion, s.window_width_hu,
                                                   s.window_level_hu), s.fusion_blend)
-        if gray.ndim == 3 or (self._masks and s.overlay_opacity > 0):
+        field = self._field()
+        if gray.ndim == 3 or field is not None or (self._masks and s.overlay_opacity > 0):
             rgb = compose_rgb(gray, self._masks if s.overlay_opacity > 0 else [],
                               s.overlay_opacity)
+            if field is not None:
+                a = field[..., 3:4].astype(np.float32) / 255.0
+                rgb = ((1 - a) * rgb + a * field[..., :3]).astype(np.uint8)
             self._buffer = np.ascontiguousarray(rgb)
             h, w = rgb.shape[:2]
             self._qimage = QImage(self._buffer.data, w, h, 3 * w, QImage.Format.Format_RGB888)
@@ -163,6 +173,22 @@ class SliceView(QWidget):
             self._buffer = np.ascontiguousarray(gray)
             h, w = gray.shape
             self._qimage = QImage(self._buffer.data, w, h, w, QImage.Format.Format_Grayscale8)
+
+    def _field(self) -> np.ndarray | None:
+        """The field layer's RGBA on this view's plane (None without a layer, or on the
+        curved view), sampled again only when the slice or the layer changed."""
+        layer, img = self.state.field_layer, self._image
+        if layer is None or not hasattr(img, "col_step_lps_mm"):
+            self._field_rgba, self._field_key = None, None
+            return None
+        key = (self._n_extracts, layer)
+        if self._field_key is None or self._field_key[0] != key[0] \
+                or self._field_key[1] is not layer:
+            values = layer.sample(img.origin_lps_mm, img.col_step_lps_mm, img.row_step_lps_mm,
+                                  img.pixels.shape)
+            self._field_rgba = layer.colorize(values) if np.isfinite(values).any() else None
+            self._field_key = key
+        return self._field_rgba
 
     # --------------------------------------------------------------- mapping
     def mapping(self) -> ViewMapping | None:

@@ -129,3 +129,14 @@ def test_cli_lumen_meshes_the_device_scenario_inside_the_frame(run_cli, tmp_path
         z = (p[:, 2] > 7.0) & (p[:, 2] < 23.0)
         assert np.hypot(p[z, 0], p[z, 1]).max() <= 7.0 + 1.0
         assert np.hypot(p[~z, 0], p[~z, 1]).max() > 9.0
+    # placing the device again leaves the built lumen stale, and the 3D run says so
+    from twindesk.sim.pulsatile.case_job import stale_lumen_notes
+
+    from .lumen_case import replace_placement
+
+    with Case.open(case) as c:
+        assert stale_lumen_notes(c, "mesh:aorta@post26") == []
+    replace_placement(case, radius_mm=6.5)
+    with Case.open(case) as c:
+        assert "rebuild it with 'twindesk scenario lumen CASE post26'" in \
+            stale_lumen_notes(c, "mesh:aorta@post26")[0]

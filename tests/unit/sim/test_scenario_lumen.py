@@ -71,6 +71,28 @@ def test_lumen_follows_the_frame_in_its_range_only(a_mm, b_mm, centre):
     assert stats["removed_voxels"] == int(mask.sum() - out.sum()) > 0
 
 
+def test_other_vessels_at_the_frame_heights_are_kept():
+    """A second vessel beside the root (as the descending aorta) crossing the frame's heights
+    is a separate piece of the slab and stays whole; the root is still restricted."""
+    from twindesk.sim.scenarios.lumen import frame_sections, restrict_to_frame
+
+    grid = Grid((-12.0, -12.0, 0.0), (SPACING_MM,) * 3, (1, 0, 0, 0, 1, 0, 0, 0, 1),
+                (48 * 2 + 48, 48, 100))
+    zyx = np.indices(grid.shape).reshape(3, -1).T
+    p = grid.zyx_to_lps(zyx)
+    root = np.hypot(p[:, 0], p[:, 1]) <= TUBE_R_MM
+    other = np.hypot(p[:, 0] - 45.0, p[:, 1]) <= 8.0
+    mask = (root | other).reshape(grid.shape)
+    other = other.reshape(grid.shape)
+    pts, lev = _frame(6.0, 6.0, 10.0, 40.0)
+    fr = frame_sections(pts, lev, (0.0, 0.0, 5.0), (0.0, 0.0, 1.0))
+    out, stats = restrict_to_frame(mask, grid, fr, 25.0)
+    assert np.array_equal(out[other], mask[other])           # the other vessel untouched
+    kept = (out & ~other).sum(axis=(1, 2)) * SPACING_MM ** 2
+    assert kept[40] == pytest.approx(_polygon_area(6.0, 6.0), abs=0.5 * SPACING_MM * 12 * np.pi)
+    assert stats["removed_voxels"] > 0
+
+
 def test_tilted_frame_axis_is_fitted_from_its_rings():
     from twindesk.sim.scenarios.lumen import frame_sections
 

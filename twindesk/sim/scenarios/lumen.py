@@ -116,8 +116,10 @@ def frame_sections(points_lps_mm, level, annulus_center_lps_mm, axis_hint_lps
 def restrict_to_frame(mask: np.ndarray, grid, frame: FrameSections, top_mm: float
                       ) -> tuple[np.ndarray, dict[str, Any]]:
     """``mask`` (bool ``[z, y, x]`` on ``grid``) without the voxels outside the frame between
-    its lowest ring and ``min(top_mm, highest ring)`` above the annulus; pieces cut off from
-    the largest remaining one are dropped too. Returns (new mask, statistics)."""
+    its lowest ring and ``min(top_mm, highest ring)`` above the annulus, in the piece of that
+    slab the frame axis runs through (other vessels crossing the same heights are kept);
+    pieces cut off from the largest remaining one are dropped too. Returns (new mask,
+    statistics)."""
     from scipy import ndimage
 
     lo, hi = frame.extent_mm[0], min(frame.extent_mm[1], float(top_mm))
@@ -129,6 +131,18 @@ def restrict_to_frame(mask: np.ndarray, grid, frame: FrameSections, top_mm: floa
     p = grid.zyx_to_lps(idx) - frame.origin_lps_mm
     s = p @ frame.axis_lps
     sel = (s >= lo) & (s <= hi)
+    # Only the lumen the frame sits in: the slab of heights also crosses other vessels (the
+    # descending aorta runs beside the root), which are separate pieces within the slab.
+    slab = np.zeros(mask.shape, bool)
+    slab[tuple(idx[sel].T)] = True
+    pieces, _n = ndimage.label(slab)
+    x, y = p[sel] @ frame.e1_lps, p[sel] @ frame.e2_lps
+    near = np.hypot(x, y) <= 0.5 * min(float(r.min()) for r in frame.radius_mm)
+    own = np.unique(pieces[tuple(idx[sel][near].T)])
+    if not len(own):
+        raise InputError("the deployed frame's axis does not run through the aorta lumen",
+                         "check the segmentation and place the device again (twindesk place)")
+    sel[sel] = np.isin(pieces[tuple(idx[sel].T)], own)
     x, y, ss = p[sel] @ frame.e1_lps, p[sel] @ frame.e2_lps, s[sel]
     th, r = np.arctan2(y, x), np.hypot(x, y)
     k = np.clip(np.searchsorted(frame.height_mm, ss, side="right") - 1, 0,
@@ -143,11 +157,20 @@ def restrict_to_frame(mask: np.ndarray, grid, frame: FrameSections, top_mm: floa
     out = mask.copy()
     drop = idx[sel][r > limit]
     out[tuple(drop.T)] = False
-    lab, n = ndimage.label(out)
     pinned = len(drop)
+    # pieces the restriction cut off (a sinus pocket below the frame's inflow edge) hold no
+    # flow: of each piece of the input mask keep only the largest remaining part
+    lab, n = ndimage.label(out)
     if n > 1:
-        sizes = np.bincount(lab.ravel())[1:]
-        out = lab == (int(np.argmax(sizes)) + 1)
+        before, _ = ndimage.label(mask)
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        first = ndimage.minimum_position(lab, lab, np.arange(1, n + 1))
+        parent = np.array([before[tuple(f)] for f in first])
+        keep = np.zeros(n + 1, bool)
+        for par in np.unique(parent):
+            ids = np.flatnonzero(parent == par) + 1
+            keep[ids[np.argmax(sizes[ids])]] = True
+        out = keep[lab]
     vox = grid.voxel_volume_mm3
     stats = {"frame_range_mm": [round(lo, 2), round(hi, 2)],
              "frame_rings": int(len(frame.height_mm)),

@@ -205,14 +205,22 @@ def _mesh_params(params: MeshJob) -> vm.MeshParams:
     return mp
 
 
-def mesh_case(case, params: MeshJob, progress=None,
-              cancel: CancelToken | None = None) -> dict[str, Any]:
-    """:func:`run_mesh` on an open, writable case (the GUI's lent case); saves it."""
+def mesh_case(case, params: MeshJob, progress=None, cancel: CancelToken | None = None,
+              mask: np.ndarray | None = None, suffix: str = "",
+              meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`run_mesh` on an open, writable case (the GUI's lent case); saves it.
+
+    ``mask`` (bool ``[z, y, x]`` on the case grid) meshes a modified copy of the stored
+    mask (a scenario's lumen) with the same caps and region labels; the artefacts are then
+    stored as ``surface:<s><suffix>``, ``mesh:<s><suffix>``, ``mesh_boundary:<s><suffix>``
+    (e.g. suffix ``@post``) with ``meta`` added to each record.
+    """
     mp = _mesh_params(params)
     rep = ProgressReporter(progress, cancel=cancel)
     t0 = time.perf_counter()
     rec = _labels_record(case, params.structure)
-    mask = labels.load(case, params.structure)
+    if mask is None:
+        mask = labels.load(case, params.structure)
     grid = Grid.of(case.image())
     caps: list[cp.Cap] = []
     if params.structure == "aorta":
@@ -235,19 +243,20 @@ def mesh_case(case, params: MeshJob, progress=None,
         cancel.check()
     rep(0.95, "storing")
     src = {"structure": params.structure, "preset": params.preset,
-           "source_labels_sha256": rec["sha256"]}
-    case.put_artifact(f"surface:{params.structure}",
+           "source_labels_sha256": rec["sha256"], **(meta or {})}
+    name = f"{params.structure}{suffix}"
+    case.put_artifact(f"surface:{name}",
                       lambda p: surf.write_polydata(poly, p), ".vtp", "surface",
                       {**src, "volume_mm3": chk.volume_mm3, "area_mm2": chk.area_mm2})
     ug = vm.unstructured_grid(res["points"], res["tets"])
-    mrec = case.put_artifact(f"mesh:{params.structure}",
+    mrec = case.put_artifact(f"mesh:{name}",
                              lambda p: write_unstructured(ug, p), ".vtu", "mesh",
                              {**src, "edge_mm": mp.edge_mm, "quality": res["quality"]})
     bpoly = vm.boundary_polydata(res["points"], res["faces"], res["region"])
-    case.put_artifact(f"mesh_boundary:{params.structure}",
+    case.put_artifact(f"mesh_boundary:{name}",
                       lambda p: surf.write_polydata(bpoly, p), ".vtp", "mesh_boundary",
                       {**src, "regions": res["regions"], "source_mesh_sha256": mrec["sha256"]})
-    case.save("mesh", {"structure": params.structure, "preset": params.preset,
+    case.save("mesh", {"structure": name, "preset": params.preset,
                        "edge_mm": mp.edge_mm, "tetrahedra": res["quality"]["tetrahedra"]})
     change = 100.0 * (raw.volume_mm3 / vol_mask - 1.0)
     return {"structure": params.structure, "preset": params.preset, "edge_mm": mp.edge_mm,

@@ -82,6 +82,24 @@ class Setup:
     domain: Any = None
 
 
+def stale_lumen_notes(case, key: str) -> list[str]:
+    """A note when the scenario lumen ``key`` was built from a placement that has since been
+    replaced (``twindesk place`` run again for that device and size)."""
+    meta = (case.artifact(key) or {}).get("meta") or {}
+    built = meta.get("source_placement_sha256")
+    if not built:
+        return []
+    from twindesk.sim.tavr.place_job import DOC_KEY, key_of
+
+    index = (case.doc.get(DOC_KEY) or {}).get(key_of(meta["device"], float(meta["size_mm"])))
+    now = (case.artifact(index["artifacts"]["frame"]) or {}).get("sha256") if index else None
+    if now == built:
+        return []
+    return [f"'{key}' was built from a placement of {meta['device']} {meta['size_mm']:g} mm "
+            "that is no longer the case's; rebuild it with 'twindesk scenario lumen CASE "
+            f"{meta.get('scenario', 'NAME')}'"]
+
+
 def scenario_mesh(case, scenario: str, structure: str):
     """The flow mesh of a scenario: its own (deployed-frame lumen) when stored, else the
     nearest base's, with the lineage's lumen changes applied. Returns ``(mesh, base
@@ -99,9 +117,12 @@ def scenario_mesh(case, scenario: str, structure: str):
     mesh = base if own is None else read_flow_mesh(case, f"{structure}@{names[own]}")
     keys = [f"mesh:{structure}", f"mesh_boundary:{structure}"] if own is None else \
         [f"mesh:{structure}@{names[own]}", f"mesh_boundary:{structure}@{names[own]}"]
+    if own is not None:
+        notes.extend(stale_lumen_notes(case, f"mesh:{structure}@{names[own]}"))
     if own is None and device_of(case.doc, scenario):
         notes.append("the deployed frame's lumen is not in this case, so the 3D lumen is the "
-                     "native one; the device acts through its EOA in the 0D valve")
+                     "native one; the device acts through its EOA in the 0D valve "
+                     f"(build it with 'twindesk scenario lumen CASE {scenario}')")
     scen = (case.doc.get("physiology") or {}).get("scenarios") or {}
     changes = [c for n in reversed(names[:own] if own is not None else names)
                for c in ((scen.get(n) or {}).get("geometry") or {}).get("narrow") or []]

@@ -14,7 +14,8 @@ from another scenario and may add:
     transcatheter valve whose effective orifice area replaces the native valve's in the 0D
     model. The 3D lumen of a device scenario is the deployed frame's lumen when the case
     holds it (artefacts ``mesh:<structure>@<scenario>`` and ``mesh_boundary:...@<scenario>``
-    written by the deployment step), otherwise the scenario's base lumen, and the run says
+    written by ``twindesk scenario lumen`` from the stored placement, see
+    :mod:`twindesk.sim.scenarios.lumen`), otherwise the scenario's base lumen, and the run says
     which.
 ``geometry``
     ``{"narrow": [{"segment", "percent", "diameter_factor", "area_change_percent",

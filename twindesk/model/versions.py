@@ -100,17 +100,29 @@ def ensure_baseline(case, summary: str = "state before the first recorded change
         record_version(case, "baseline", summary)
 
 
+def twin_records(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The twin's records of one kind (``case.doc["twin"][kind]``: ``versions``,
+    ``followups``, ...), oldest first."""
+    return list((doc.get("twin") or {}).get(kind) or [])
+
+
+def twin_record(doc: dict[str, Any], kind: str, rid: str, hint: str) -> dict[str, Any]:
+    """The record ``rid`` of ``twin[kind]``; :class:`InputError` listing the known ids."""
+    records = twin_records(doc, kind)
+    for r in records:
+        if r["id"] == rid:
+            return r
+    noun = {"versions": "version", "followups": "follow-up"}.get(kind, kind)
+    known = ", ".join(r["id"] for r in records) or "none yet"
+    raise InputError(f"no {noun} '{rid}' in this twin ({noun}s: {known})", hint)
+
+
 def versions(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return list((doc.get("twin") or {}).get("versions") or [])
+    return twin_records(doc, "versions")
 
 
 def get_version(doc: dict[str, Any], vid: str) -> dict[str, Any]:
-    for v in versions(doc):
-        if v["id"] == vid:
-            return v
-    known = ", ".join(v["id"] for v in versions(doc)) or "none yet"
-    raise InputError(f"no version '{vid}' in this twin (versions: {known})",
-                     "list them with 'twindesk twin log CASE'")
+    return twin_record(doc, "versions", vid, "list them with 'twindesk twin log CASE'")
 
 
 def read_state(case, vid: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from twindesk.errors import InputError
+from twindesk.model.versions import twin_record, twin_records
 
 #: Value outside the follow-up's field of view (air, so it shows black in any CT window).
 OUTSIDE_HU = -1024
@@ -18,16 +18,12 @@ OUTSIDE_HU = -1024
 
 def followups(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The twin's follow-up records (``case.doc["twin"]["followups"]``), oldest first."""
-    return list((doc.get("twin") or {}).get("followups") or [])
+    return twin_records(doc, "followups")
 
 
 def followup_record(doc: dict[str, Any], followup_id: str) -> dict[str, Any]:
-    for f in followups(doc):
-        if f["id"] == followup_id:
-            return f
-    known = ", ".join(f["id"] for f in followups(doc)) or "none yet"
-    raise InputError(f"no follow-up '{followup_id}' in this twin (follow-ups: {known})",
-                     "import one first (Twin ▸ Import follow-up CT)")
+    return twin_record(doc, "followups", followup_id,
+                       "import one first (Twin ▸ Import follow-up CT)")
 
 
 def followup_on_baseline(case, followup_id: str) -> np.ndarray:

@@ -57,6 +57,19 @@ class Grid:
         v = np.atleast_2d(np.asarray(vectors_lps, dtype=float))
         return np.linalg.solve(self.matrix, v.T).T[:, ::-1] * self.spacing_zyx
 
+    def voxels_around(self, points_lps_mm, pad_mm: float = 0.0) -> np.ndarray:
+        """Integer ``(N, 3)`` ``(z, y, x)`` indices of every voxel in the index box that
+        covers the LPS points padded by ``pad_mm`` along each LPS axis, clipped to the grid
+        (empty when the box misses it): the candidates for a shape test near the points."""
+        pts = np.atleast_2d(np.asarray(points_lps_mm, float))
+        corners = self.lps_to_zyx(np.concatenate([pts - pad_mm, pts + pad_mm]))
+        lo = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
+        hi = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 1, self.shape)
+        if np.any(hi <= lo):
+            return np.empty((0, 3), dtype=int)
+        zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
+        return np.stack([zz.ravel(), yy.ravel(), xx.ravel()], axis=1)
+
     def contains_zyx(self, idx_zyx) -> np.ndarray:
         idx = np.atleast_2d(idx_zyx)
         return np.all((idx >= -0.5) & (idx <= np.asarray(self.shape) - 0.5), axis=1)

@@ -75,13 +75,9 @@ def envelope(grid: Grid, points_lps_mm: np.ndarray, radius_mm: np.ndarray,
     out = np.zeros(grid.shape, dtype=bool)
     # Candidate voxels: the box around the tube.
     r_max = float(rad.max())
-    corners = grid.lps_to_zyx(np.concatenate([dense - r_max, dense + r_max]))
-    lo = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
-    hi = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 1, grid.shape)
-    if np.any(hi <= lo):
+    idx = grid.voxels_around(dense, r_max)
+    if not len(idx):
         return out
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
-    idx = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], axis=1)
     lps = grid.zyx_to_lps(idx)
     dist, near = cKDTree(dense).query(lps, workers=-1, distance_upper_bound=r_max + 1.0)
     far = ~np.isfinite(dist)
@@ -124,13 +120,9 @@ def half_space(grid: Grid, center_lps_mm, normal_lps, radius_mm: float) -> np.nd
     c = np.asarray(center_lps_mm, float)
     n = np.asarray(normal_lps, float)
     out = np.zeros(grid.shape, dtype=bool)
-    corners = grid.lps_to_zyx(np.array([c - radius_mm, c + radius_mm]))
-    lo = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
-    hi = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 1, grid.shape)
-    if np.any(hi <= lo):
+    idx = grid.voxels_around(c, radius_mm)
+    if not len(idx):
         return out
-    zz, yy, xx = np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij")
-    idx = np.stack([zz.ravel(), yy.ravel(), xx.ravel()], axis=1)
     d = grid.zyx_to_lps(idx) - c
     h = d @ n
     radial = np.linalg.norm(d - h[:, None] * n, axis=1)

@@ -159,11 +159,21 @@ def vessel_surface(mask: np.ndarray, grid: Grid, params: SurfaceParams):
 
 def keep_largest_piece(poly):
     """The largest connected piece of a surface (drops specks)."""
+    return connected_piece(poly)
+
+
+def connected_piece(poly, closest_lps_mm=None):
+    """One connected piece of a surface, cleaned (a deep copy): the largest, or the one
+    nearest ``closest_lps_mm`` when given."""
     from twindesk.geometry import vtk_classes as vtk
 
     conn = vtk.vtkPolyDataConnectivityFilter()
     conn.SetInputData(poly)
-    conn.SetExtractionModeToLargestRegion()
+    if closest_lps_mm is None:
+        conn.SetExtractionModeToLargestRegion()
+    else:
+        conn.SetExtractionModeToClosestPointRegion()
+        conn.SetClosestPoint(*np.asarray(closest_lps_mm, float))
     clean = vtk.vtkCleanPolyData()
     clean.SetInputConnection(conn.GetOutputPort())
     clean.Update()

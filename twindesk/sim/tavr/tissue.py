@@ -81,6 +81,8 @@ def _open_tube(poly, center, normal, slab: TissueSlab):
     """Drop the faces beyond the slab planes and the cylinder, keep the piece at the
     annulus (vtkPolyData in, vtkPolyData out)."""
     from twindesk.geometry import vtk_classes as vtk
+    from twindesk.geometry.caps import cell_array
+    from twindesk.geometry.surface import connected_piece
     from vtkmodules.util import numpy_support as ns
 
     pts = ns.vtk_to_numpy(poly.GetPoints().GetData()).astype(float) - np.asarray(center)
@@ -93,22 +95,10 @@ def _open_tube(poly, center, normal, slab: TissueSlab):
         raise InputError("the segmented lumen does not reach the annulus plane",
                          "check the aortic root measurement (twindesk measure) and the "
                          "segmentation")
-    cells = vtk.vtkCellArray()
-    cells.SetData(ns.numpy_to_vtkIdTypeArray(np.arange(0, 3 * len(keep) + 1, 3), deep=True),
-                  ns.numpy_to_vtkIdTypeArray(keep.ravel().astype(np.int64), deep=True))
     cut = vtk.vtkPolyData()
     cut.SetPoints(poly.GetPoints())
-    cut.SetPolys(cells)
-    conn = vtk.vtkPolyDataConnectivityFilter()
-    conn.SetInputData(cut)
-    conn.SetExtractionModeToClosestPointRegion()
-    conn.SetClosestPoint(*np.asarray(center, float))
-    clean = vtk.vtkCleanPolyData()
-    clean.SetInputConnection(conn.GetOutputPort())
-    clean.Update()
-    out = vtk.vtkPolyData()
-    out.DeepCopy(clean.GetOutput())
-    return out
+    cut.SetPolys(cell_array(keep))
+    return connected_piece(cut, center)
 
 
 def build_root_surface(mask: np.ndarray, grid, center_lps_mm, normal_lps,

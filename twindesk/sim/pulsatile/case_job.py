@@ -34,11 +34,14 @@ import numpy as np
 
 from twindesk.errors import InputError, SolverError
 from twindesk.jobs import ProgressReporter
+# blood properties and the low-WSS threshold: those of the steady flow, one definition
+from twindesk.sim.flow.case_flow import (
+    BLOOD_DENSITY_KG_M3,
+    BLOOD_VISCOSITY_PA_S,
+    WSS_LOW_THRESHOLD_PA,
+)
 
 CHECKPOINT_MESSAGE = "checkpoint saved:"
-BLOOD_DENSITY_KG_M3 = 1060.0
-BLOOD_VISCOSITY_PA_S = 0.0035
-WSS_LOW_THRESHOLD_PA = 0.4
 OSI_HIGH_THRESHOLD = 0.2
 
 

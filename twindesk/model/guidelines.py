@@ -25,16 +25,21 @@ def table_path() -> Path:
     return resources_dir() / "guidelines" / "aortic_thresholds.toml"
 
 
+def read_table(path: Path, what: str) -> dict[str, Any]:
+    """A shipped TOML table; :class:`ResourceError` naming the file when it cannot be read."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ResourceError(f"{path}: cannot read the {what} ({exc})",
+                            "reinstall twindesk or restore the file") from None
+
+
 @lru_cache(maxsize=4)
 def load_table(path: Path | None = None) -> dict[str, Any]:
     """The thresholds table, checked (every rule has a citation that exists and a
     ``verified`` status; numbers are positive)."""
     path = Path(path or table_path())
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ResourceError(f"{path}: cannot read the guideline table ({exc})",
-                            "reinstall twindesk or restore the file") from None
+    table = read_table(path, "guideline table")
     cites = table.get("citations", {})
     rules = [(f"baseline.{k}", v) for k, v in table.get("baseline", {}).items()] + \
             [(f"genes.{k}", v) for k, v in table.get("genes", {}).items()] + \

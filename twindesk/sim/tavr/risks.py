@@ -29,7 +29,6 @@ Definitions
 from __future__ import annotations
 
 import math
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,12 +53,10 @@ def table_path() -> Path:
 def load_table(path: Path | None = None) -> dict[str, Any]:
     """The risk thresholds (checked: every rule cites a defined citation, says how it was
     verified, and its numbers are positive and ordered)."""
+    from twindesk.model.guidelines import read_table
+
     path = Path(path or table_path())
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ResourceError(f"{path}: cannot read the risk table ({exc})",
-                            "reinstall twindesk or restore the file") from None
+    table = read_table(path, "risk table")
     cites = table.get("citations", {})
     rules = {"coronary": table.get("coronary"), "conduction": table.get("conduction"),
              **{f"ppm.{k}": v for k, v in (table.get("ppm") or {}).items()}}

@@ -38,8 +38,6 @@ def main() -> int:
     p.add_argument("--twins", type=int, default=8)
     args = p.parse_args()
     os.environ.setdefault("TWINDESK_HOME", tempfile.mkdtemp(prefix="bench-cohort-home-"))
-    from distributed import LocalCluster
-
     from tests.cohort.cohort_factory import make_source_case
     from twindesk.twin.cohort import make, runner
     from twindesk.twin.cohort.plan import read_plan
@@ -70,10 +68,7 @@ def main() -> int:
             return seconds
 
         cold = timed(workers=2)
-        os.environ.update(runner.WORKER_ENV)
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, silence_logs=40,
-                               env=runner.WORKER_ENV)
+        cluster = runner.local_cluster(2)  # the one `cohort run` starts, kept for all reps
         try:
             # one untimed run of each: module imports and the fast-model calibrations load
             # once per process (as in a long trial), not in the first timed repetition

@@ -97,6 +97,17 @@ def test_local_cluster_runs_with_one_blas_thread_per_worker(run_cli, cohort):
                                        "MKL_NUM_THREADS": "1"}
         pids.add(rec["worker_pid"])
     assert os.getpid() not in pids  # ran in worker processes
+    # the plots were drawn on the workers: the same PNGs as drawn here, one per varying output
+    from twindesk.twin.cohort import table as cohort_table
+
+    manifest = json.loads((out / "cohort.json").read_text())
+    results = [json.loads((out / "results" / f"{t['twin']}.json").read_text())
+               for t in manifest["twins"]]
+    specs = cohort_table.plot_specs(*cohort_table.rows(manifest, results))
+    assert specs and sorted(d["plots"]) == sorted(f"results/plots/{s['name']}" for s in specs)
+    for spec in specs:
+        png = (out / "results" / "plots" / spec["name"]).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == cohort_table.render_plot(spec)
 
 
 @pytest.mark.parametrize("address, deid, ok", [

@@ -30,6 +30,13 @@ from twindesk.twin.cohort.plan import BLAS_VARIABLES, Plan, read_result, run_twi
 #: Environment of every local worker process: one thread for the BLAS/OpenMP pools.
 WORKER_ENV = {v: "1" for v in BLAS_VARIABLES}
 
+#: Dask configuration of the local workers (the nanny hands its own configuration to the
+#: worker process it spawns). No statistical profiler: a worker samples its task thread's
+#: stack every 10 ms for the dashboard, which is off here.
+WORKER_CONFIG = {"distributed.worker.daemon": False,
+                 "distributed.worker.profile.enabled": False,
+                 "distributed.nanny.pre-spawn-environ": WORKER_ENV}
+
 
 @dataclass(frozen=True)
 class CohortRunParams:
@@ -76,8 +83,7 @@ def check_scheduler(address: str, deidentified: bool) -> str:
 
 def _client(params: CohortRunParams, deidentified: bool):
     """(client, cluster or None): a LocalCluster, or a client of the given scheduler."""
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if params.scheduler:
         address = check_scheduler(params.scheduler, deidentified)
@@ -87,14 +93,22 @@ def _client(params: CohortRunParams, deidentified: bool):
 
             security = Security()  # from the Dask configuration (distributed.comm.tls)
         return Client(address, security=security, timeout="30s"), None
-    os.environ.update(WORKER_ENV)  # spawned workers inherit it before NumPy loads
-    with dask.config.set({"distributed.worker.daemon": False,
-                          "distributed.nanny.pre-spawn-environ": WORKER_ENV}):
-        cluster = LocalCluster(n_workers=params.workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               scheduler_kwargs={"dashboard": False}, silence_logs=40,
-                               env=WORKER_ENV)
+    cluster = local_cluster(params.workers)
     return Client(cluster), cluster
+
+
+def local_cluster(n_workers: int):
+    """A LocalCluster of ``n_workers`` single-threaded worker processes on 127.0.0.1,
+    without dashboard or profiler, each with one BLAS thread."""
+    import dask
+    from distributed import LocalCluster
+
+    os.environ.update(WORKER_ENV)  # spawned workers inherit it before NumPy loads
+    with dask.config.set(WORKER_CONFIG):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                            host="127.0.0.1", dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False}, silence_logs=40,
+                            env=WORKER_ENV)
 
 
 def pending_twins(cohort_dir: Path, manifest: dict[str, Any], plan: Plan,
@@ -127,11 +141,17 @@ def run(params: CohortRunParams, progress=None, cancel: CancelToken | None = Non
     n_total, results = len(manifest["twins"]), list(done)
     rep(len(done) / max(n_total, 1), f"{len(done)} of {n_total} twins already done")
     cluster_info: dict[str, Any] = {"kind": "serial", "workers": 0}
-    if todo and params.workers == 0 and not params.scheduler:
+    order = {t["twin"]: i for i, t in enumerate(manifest["twins"])}
+
+    def outputs(client=None) -> dict[str, Any]:
+        results.sort(key=lambda r: order.get(r["twin"], 0))
+        return write_outputs(cohort_dir, manifest, results, client)
+
+    if not todo or (params.workers == 0 and not params.scheduler):
         for t in todo:
             results.append(run_twin(str(cohort_dir), t["twin"], t["path"], params.plan))
             rep(len(results) / n_total, f"{t['twin']} {results[-1]['status']}")
-    elif todo:
+    else:
         from distributed import as_completed
 
         client, cluster = _client(params, bool(manifest.get("deidentified")))
@@ -149,14 +169,14 @@ def run(params: CohortRunParams, progress=None, cancel: CancelToken | None = Non
                     cancel.check()
                 results.append(fut.result())
                 rep(len(results) / n_total, f"{results[-1]['twin']} {results[-1]['status']}")
+            files = outputs(client)  # the plots are drawn on the workers, side by side
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+    if cluster_info["kind"] == "serial":
+        files = outputs()
     seconds = time.perf_counter() - t0
-    order = {t["twin"]: i for i, t in enumerate(manifest["twins"])}
-    results.sort(key=lambda r: order.get(r["twin"], 0))
-    outputs = write_outputs(cohort_dir, manifest, results)
     failed = [{"twin": r["twin"], "step": r.get("step"), "error": r.get("error"),
                "hint": r.get("hint")} for r in results if r["status"] != "ok"]
     rep(1.0, "cohort run done")
@@ -164,4 +184,4 @@ def run(params: CohortRunParams, progress=None, cancel: CancelToken | None = Non
             "plan": params.plan.to_dict(), "cluster": cluster_info, "n": n_total,
             "ran": len(todo), "skipped": len(done), "finished": n_total - len(failed),
             "failed": len(failed), "failures": failed, "seconds": round(seconds, 3),
-            **outputs}
+            **files}

@@ -78,49 +78,90 @@ def _parquet(columns: list[str], table: list[dict[str, Any]], path: Path) -> boo
     return True
 
 
-def plots(columns: list[str], table: list[dict[str, Any]], folder: Path) -> list[str]:
-    """Histograms of the outputs and scatter plots against the varied values (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_specs(columns: list[str], table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One spec per plotted output: its values over the finished twins and its (value,
+    output) pairs against each varied value. Plain data, so it renders anywhere."""
     ok = [r for r in table if r["status"] == "ok"]
     varied = [c for c in columns if c.startswith("value.")]
     outputs = [c for c in columns if "." in c and not c.startswith("value.")]
+
     def varies(c):  # constant outputs (e.g. a fixed heart rate) say nothing in a plot
         ys = [r[c] for r in ok if isinstance(r.get(c), float)]
         return len(ys) >= 2 and max(ys) > min(ys)
 
-    outputs = [c for c in outputs if varies(c)]
-    outputs = outputs[:MAX_PLOTTED_OUTPUTS]
+    specs = []
+    for col in [c for c in outputs if varies(c)][:MAX_PLOTTED_OUTPUTS]:
+        specs.append({
+            "output": col, "name": f"{col.replace('/', '_')}.png",
+            "values": [r[col] for r in ok if isinstance(r.get(col), float)],
+            "against": [(v, [(r[v], r[col]) for r in ok if isinstance(r.get(col), float)
+                             and isinstance(r.get(v), float)]) for v in varied]})
+    return specs
+
+
+def render_plot(spec: dict[str, Any]) -> bytes:
+    """PNG of one output: its histogram, then a scatter against each varied value.
+
+    A pure function of the spec (Agg canvas, no pyplot state), so a cohort run can render
+    its plots on the cluster's workers; the margins are fixed rather than computed by a
+    tight layout, which took half of the drawing time.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    col, against = spec["output"], spec["against"]
+    ncols = 1 + len(against)
+    width_in = 3.2 * ncols
+    fig = Figure(figsize=(width_in, 2.8))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    y = np.asarray(spec["values"], float)
+    axes[0].hist(y, bins=min(20, max(3, y.size // 2)), color="#4477aa")
+    axes[0].set_xlabel(col, fontsize=8)
+    axes[0].set_ylabel("twins", fontsize=8)
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax, (v, pts) in zip(axes[1:], against):
+        if pts:
+            ax.scatter(*zip(*pts), s=12, color="#aa3377")
+        ax.set_xlabel(v, fontsize=8)
+        ax.set_ylabel(col, fontsize=8)
+    for ax in axes:
+        ax.tick_params(labelsize=7)
+    # ~0.75 in for the y label and tick labels left of each panel, 0.5 in below for the x
+    fig.subplots_adjust(left=0.75 / width_in, right=1 - 0.15 / width_in, bottom=0.5 / 2.8,
+                        top=0.95, wspace=0.75 * ncols / (width_in - 0.9))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+def plots(columns: list[str], table: list[dict[str, Any]], folder: Path,
+          client=None) -> list[str]:
+    """Histograms of the outputs and scatter plots against the varied values (PNG).
+
+    With a Dask ``client`` the plots are drawn on its workers (a few tenths of a second
+    each, which would otherwise run after the trial, one after the other) and written here.
+    """
+    specs = plot_specs(columns, table)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for col in outputs:
-        y = np.array([r[col] for r in ok if isinstance(r.get(col), float)])
-        ncols = 1 + len(varied)
-        fig, axes = plt.subplots(1, ncols, figsize=(3.2 * ncols, 2.8), squeeze=False)
-        axes[0, 0].hist(y, bins=min(20, max(3, y.size // 2)), color="#4477aa")
-        axes[0, 0].set_xlabel(col, fontsize=8)
-        axes[0, 0].set_ylabel("twins")
-        for ax, v in zip(axes[0, 1:], varied):
-            pts = [(r[v], r[col]) for r in ok if isinstance(r.get(col), float)
-                   and isinstance(r.get(v), float)]
-            if pts:
-                ax.scatter(*zip(*pts), s=12, color="#aa3377")
-            ax.set_xlabel(v, fontsize=8)
-            ax.set_ylabel(col, fontsize=8)
-        fig.tight_layout()
-        name = f"{col.replace('/', '_')}.png"
-        fig.savefig(folder / name, dpi=90)
-        plt.close(fig)
-        written.append(name)
-    return written
+    pngs = None
+    if client is not None and specs:
+        try:
+            pngs = client.gather(client.map(render_plot, specs, pure=False))
+        except Exception:  # noqa: BLE001 - e.g. a remote worker without matplotlib:
+            pngs = None    # the finished trial must not be lost for its plots
+    if pngs is None:
+        pngs = [render_plot(s) for s in specs]
+    for spec, png in zip(specs, pngs):
+        atomic_write_bytes(folder / spec["name"], png)
+    return [s["name"] for s in specs]
 
 
 def write_outputs(cohort_dir: Path, manifest: dict[str, Any],
-                  results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write table, summary and plots; returns their paths (relative to the cohort)."""
+                  results: list[dict[str, Any]], client=None) -> dict[str, Any]:
+    """Write table, summary and plots (drawn on ``client``'s workers when given); returns
+    their paths (relative to the cohort)."""
     out = Path(cohort_dir) / RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     columns, table = rows(manifest, results)
@@ -130,6 +171,6 @@ def write_outputs(cohort_dir: Path, manifest: dict[str, Any],
     files = {"table_csv": f"{RESULTS_DIR}/table.csv", "summary_json": f"{RESULTS_DIR}/summary.json"}
     if _parquet(columns, table, out / "table.parquet"):
         files["table_parquet"] = f"{RESULTS_DIR}/table.parquet"
-    pngs = plots(columns, table, out / "plots")
+    pngs = plots(columns, table, out / "plots", client)
     return {"files": files, "plots": [f"{RESULTS_DIR}/plots/{p}" for p in pngs],
             "columns": columns, "summary": stats}

@@ -101,35 +101,33 @@ def create_actions(owner: object, specs: Iterable[ActionSpec], parent: QWidget,
 
 def populate_menus(menubar: QMenuBar, specs: Iterable[ActionSpec],
                    actions: dict[str, QAction]) -> dict[str, QMenu]:
-    """Add spec'd actions to (sub)menus named by ``spec.menu``; returns menus by path."""
-    menus: dict[str, QMenu] = {m.title().replace("&", ""): m for m in
-                               (a.menu() for a in menubar.actions()) if m is not None}
+    """Add spec'd actions to (sub)menus named by ``spec.menu``; returns menus by path.
+
+    Call once with every spec (window first, then panels): the top-level menus are created in
+    :data:`MENU_ORDER` before any action is added, and the menus are found again through the
+    returned dict, never by walking ``menubar.actions()`` — the wrappers PySide hands back for
+    those C++-created actions can be stale (a sporadic ``QOffscreenSurface has no attribute
+    'menu'`` seen in GUI tests, when a freed GL surface's address was reused).
+    """
+    specs = [s for s in specs if s.menu]
+    order = {n: i for i, n in enumerate(MENU_ORDER)}
+    tops = dict.fromkeys(s.menu.split("/")[0] for s in specs)  # first-seen order
+    menus: dict[str, QMenu] = {}
+    for name in sorted(tops, key=lambda n: order.get(n, len(MENU_ORDER) - 1.5)):
+        menus[name] = QMenu(name, menubar)
+        menubar.addMenu(menus[name])
 
     def menu_for(path: str) -> QMenu:
-        if path in menus:
-            return menus[path]
-        parent_path, _, name = path.rpartition("/")
-        if parent_path:
-            menu = menu_for(parent_path).addMenu(name)
-        else:
-            menu = QMenu(name, menubar)
-            order = {n: i for i, n in enumerate(MENU_ORDER)}
-            rank = order.get(name, len(MENU_ORDER) - 1.5)
-            before = next((a for a in menubar.actions() if a.menu() and
-                           order.get(a.menu().title(), len(MENU_ORDER) - 1.5) > rank), None)
-            if before is None:
-                menubar.addMenu(menu)
-            else:
-                menubar.insertMenu(before, menu)
-        menus[path] = menu
-        return menu
+        if path not in menus:
+            parent_path, _, name = path.rpartition("/")
+            menus[path] = menu_for(parent_path).addMenu(name)
+        return menus[path]
 
     for spec in specs:
-        if spec.menu:
-            menu = menu_for(spec.menu)
-            if spec.separator_before:
-                menu.addSeparator()
-            menu.addAction(actions[spec.id])
+        menu = menu_for(spec.menu)
+        if spec.separator_before:
+            menu.addSeparator()
+        menu.addAction(actions[spec.id])
     return menus
 
 

@@ -208,10 +208,11 @@ class MainWindow(CaseControl, QMainWindow):
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("main_toolbar")
         self.addToolBar(toolbar)
+        self.menus = populate_menus(menubar, [s for _o, specs in specs_by_owner for s in specs],
+                                    self.actions_by_id)
         for _owner, specs in specs_by_owner:
-            populate_menus(menubar, specs, self.actions_by_id)
             populate_toolbar(toolbar, specs, self.actions_by_id)
-        file_menu = next(a.menu() for a in menubar.actions() if a.menu().title() == "File")
+        file_menu = self.menus["File"]
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.insertMenu(self.actions_by_id["file.demo"], self.recent_menu)
         self.recent_menu.aboutToShow.connect(self._fill_recent)

@@ -43,9 +43,12 @@ def series(tmp_path) -> list[Path]:
 
 
 def start_receiver(inbox: Path, port: int, *extra: str) -> subprocess.Popen:
+    # Ctrl+C as from a terminal: a test run started in the background of a shell without job
+    # control inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler
     proc = subprocess.Popen([sys.executable, "-m", "twindesk", "receive", "--port", str(port),
                              "--ae-title", "TWINDESK", "--inbox", str(inbox), "--json", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stderr.readline()
     assert "listening on 127.0.0.1" in line, line
     return proc
@@ -53,7 +56,12 @@ def start_receiver(inbox: Path, port: int, *extra: str) -> subprocess.Popen:
 
 def stop(proc: subprocess.Popen) -> tuple[int, str, str]:
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # leave no receiver behind for the next tests
+        proc.communicate()
+        raise
     return proc.returncode, out, err
 
 

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +43,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--twins", type=int, default=8)
+    p.add_argument("--cold-reps", type=int, default=2,
+                   help="whole `cohort run` commands per mode, in fresh processes")
     args = p.parse_args()
     os.environ.setdefault("TWINDESK_HOME", tempfile.mkdtemp(prefix="bench-cohort-home-"))
     from tests.cohort.cohort_factory import make_source_case
@@ -73,6 +76,20 @@ def main() -> int:
                 for p in (out / "results").glob("twin-*.json")))
             return seconds
 
+        def cold_command(workers: int) -> float:
+            """Whole ``twindesk cohort run`` process, as a user starts it: interpreter,
+            imports, (cluster,) trial and results, nothing warmed up before."""
+            shutil.rmtree(out / "results", ignore_errors=True)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "twindesk", "cohort", "run", str(out),
+                            "--plan", str(work / "plan.toml"), "--workers", str(workers),
+                            "--json"], check=True, capture_output=True)
+            return time.perf_counter() - t0
+
+        cold_cmd = {"serial": [], "parallel": []}
+        for _ in range(max(1, args.cold_reps)):
+            cold_cmd["serial"].append(cold_command(0))
+            cold_cmd["parallel"].append(cold_command(2))
         cold = timed(workers=2)
         cluster = runner.local_cluster(2)  # the one `cohort run` starts, kept for all reps
         try:
@@ -101,6 +118,11 @@ def main() -> int:
                           "cores_used_serial": round(cpu_s / s, 2),
                           "cores_used_parallel": round(cpu_p / par, 2),
                           "goal": 1.7, "cold_parallel_s": round(cold, 3),
+                          # whole commands in fresh processes (serial: --workers 0)
+                          "command_serial_s": [round(x, 2) for x in cold_cmd["serial"]],
+                          "command_parallel_s": [round(x, 2) for x in cold_cmd["parallel"]],
+                          "command_speedup": round(statistics.median(cold_cmd["serial"])
+                                                   / statistics.median(cold_cmd["parallel"]), 3),
                           "serial_s": [round(x, 3) for x in serial],
                           "parallel_s": [round(x, 3) for x in parallel],
                           "cpu_count": os.cpu_count(),

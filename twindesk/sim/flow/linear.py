@@ -173,6 +173,13 @@ PRESMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})
 POSTSMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})
 
 
+#: Jacobi smoothing of the tentative prolongator, weighted per row by a local bound instead
+#: of pyamg's default global spectral-radius estimate (an Arnoldi run per level, for ``K``
+#: also on ``Kᵀ``): measured on three 34k-tet systems, setup 0.46–0.81 → 0.35 CPU-s, the
+#: same or fewer Krylov iterations (77/51/106 → 72/50/105), 11.3 → 9.9 CPU-s in all.
+PROLONGATION_SMOOTHER = ("jacobi", {"weighting": "local"})
+
+
 def _v_cycle(ml):
     """One V-cycle of a pyamg hierarchy as a function ``b ↦ x``. pyamg's own
     ``aspreconditioner`` also computes two fine-level residual norms per cycle that a
@@ -193,10 +200,10 @@ class BlockPreconditioner:
     """Block upper-triangular preconditioner with LSC Schur approximation (module docstring).
 
     ``reuse``: a preconditioner built for an earlier (nearby) system. Its AMG hierarchies and
-    its LSC scaling ``Q`` are kept, only the fine level of the velocity hierarchy (whose
-    smoother then sees the current ``K``) and the LSC middle operator are refreshed: the
-    hierarchy setup costs about as much as a dozen Krylov iterations and changes little
-    between Newton steps. The caller rebuilds when the iteration count grows.
+    its LSC scaling ``Q`` and middle operator are kept, only the fine level of the velocity
+    hierarchy (whose smoother then sees the current ``K``) is refreshed: the setup costs
+    about as much as a dozen Krylov iterations and changes little between Newton steps. The
+    caller rebuilds when the iteration count grows.
     """
 
     def __init__(self, system: OseenSystem, reuse: BlockPreconditioner | None = None):
@@ -207,20 +214,26 @@ class BlockPreconditioner:
         if reuse is None:
             self.amg = pyamg.smoothed_aggregation_solver(
                 K, symmetry="nonsymmetric", max_coarse=500, presmoother=PRESMOOTHER,
-                postsmoother=POSTSMOOTHER)
+                postsmoother=POSTSMOOTHER, smooth=PROLONGATION_SMOOTHER)
             self.qinv = 1.0 / K.diagonal()
             Qi = sp.diags(self.qinv)
             L = sum(Dk @ Qi @ Dk.T for Dk in system.D).tocsr()
-            self._vL = _v_cycle(pyamg.smoothed_aggregation_solver(L, symmetry="symmetric",
-                                                                  max_coarse=500))
+            self._vL = _v_cycle(pyamg.smoothed_aggregation_solver(
+                L, symmetry="symmetric", max_coarse=500, smooth=PROLONGATION_SMOOTHER))
         else:
             self.amg, self.qinv, self._vL = reuse.amg, reuse.qinv, reuse._vL
             self.amg.levels[0].A = K
         self._vK = _v_cycle(self.amg)
         # LSC middle operator B Q⁻¹ F Q⁻¹ Bᵀ as one small sparse matrix (n_p × n_p): cheaper
         # than nine velocity-sized products in every Krylov iteration.
-        Qi = sp.diags(self.qinv)
-        self.mid = sum((Dk @ Qi) @ K @ (Qi @ Gk) for Dk, Gk in zip(system.D, system.G)).tocsr()
+        # Reused with the hierarchy: it is the costliest part of a refresh (measured on the
+        # 17k-tet aorta: identical Krylov iteration counts with a lagged middle operator).
+        if reuse is not None:
+            self.mid = reuse.mid
+        else:
+            Qi = sp.diags(self.qinv)
+            self.mid = sum((Dk @ Qi) @ K @ (Qi @ Gk)
+                           for Dk, Gk in zip(system.D, system.G)).tocsr()
 
     def schur_inv(self, g: np.ndarray) -> np.ndarray:
         return self._vL(self.mid @ self._vL(g))

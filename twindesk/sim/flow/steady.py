@@ -7,10 +7,11 @@ backflow stabilisation. The first iterate is the Stokes solution (zero advecting
 
 Nonlinear strategy: continuation in flow rate (levels chosen from the Stokes solution's
 residual, which grows like the Reynolds number), Picard steps while the residual is large
-and for the first step from the Stokes solution, exact Newton steps (convection, streamline diffusion with its τ derivative, backflow) below
-``newton_below``, each step backtracked while it does not lower the residual. Non-finite
-values, a residual that grows by 10⁴ over its best value, a stall, or ``max_iterations``
-without meeting ``tol`` raise :class:`SolverError`. No NaN leaves this module.
+and for the first step from the Stokes solution, exact Newton steps (convection, streamline
+diffusion with its τ derivative, backflow) below ``newton_below``, each step backtracked
+while it does not lower the residual. Non-finite values, a residual that grows by 10⁴ over
+its best value, a stall, or ``max_iterations`` without meeting ``tol`` raise
+:class:`SolverError`. No NaN leaves this module.
 """
 
 from __future__ import annotations

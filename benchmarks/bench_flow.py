@@ -62,9 +62,18 @@ operator reused with the hierarchy; one Picard step before Newton from the Stoke
 165 → 121; the batched matmul/stacked-table element matrices (Newton matrix −20 % at 17k,
 within the noise at 93k: 121 CPU-s without, 119.5 solver CPU-s with them);
 glibc keeping freed large blocks instead of page-faulting them in again (119.5 → 104.0
-solver CPU-s, identical iterates, +0.33 GB resident). Where the time goes now (93k):
+solver CPU-s, identical iterates, +0.33 GB resident); a Picard step after any Newton step
+cut to 1/4 or less (never happens on this synthetic aorta: re-run at 93k 105.0 CPU-s,
+identical iterates, with another solve on the second core). Where the time goes now (93k):
 linear solves 82 CPU-s (symmetric Gauss–Seidel of the velocity V-cycles, the Newton-block
 products and the orthogonalisation of the longest solves), assembly 15 CPU-s, setup 4.
+
+Demo case (``twindesk demo``, ``segment --structure aorta``, ``mesh``, ``flow``; 86,849
+tets, mean flow): main's solver stops with "did not converge at 23 % of the flow"
+(residual 5.3); this branch converges to 1e-5, 448 CPU-s (29 nonlinear / 2,549 FGMRES
+iterations, Newton steps on the intermediate levels cut to 1/8 again and again) before the
+Newton-cut rule and 340 CPU-s (29 / 1,799, 7 levels) with it: that anatomy is much harder
+than the synthetic arch, and its last Newton solves take 170–200 FGMRES iterations.
 
 Tried and rejected (all on this machine): forward/backward instead of symmetric
 Gauss–Seidel sweeps (35 % more Krylov iterations, 8 % more linear CPU time); symmetric

@@ -91,6 +91,10 @@ class P2Assembler:
         self.T_vgrad = np.einsum("iq,maq->qaim", ph, gr).reshape(3 * nq, nb * nb)
         self.T_gradv = np.einsum("iaq,mq->qaim", gr, ph).reshape(3 * nq, nb * nb)
         self.T_gg = np.einsum("iaq,mbq->qabim", gr, gr).reshape(9 * nq, nb * nb)
+        # Stacked tables: one product (and one output array) per element matrix instead of
+        # one per term.
+        self.T_newton = np.vstack([self.T_mass, self.T_gradv])
+        self.T_oseen = np.vstack([self.T_vgrad, self.T_gg])
         # Viscous term: |J| Σ_ab (J⁻¹J⁻ᵀ)_ab Σ_q w_q ∂̂_a φ_i ∂̂_b φ_m, constant.
         Tv = np.einsum("q,iaq,mbq->abim", wq, gr, gr).reshape(9, nb * nb)
         G = np.einsum("ead,ebd->eab", self.Jinv, self.Jinv).reshape(-1, 9)
@@ -105,25 +109,32 @@ class P2Assembler:
         """Gradient (3, nel, nq) of the P2 field with dof values ``u``."""
         nb, nq = self.phi_ref.shape
         g_ref = (u[self.dofs].T @ self.grad_ref.reshape(nb, 3 * nq)).reshape(-1, 3, nq)
-        return np.einsum("ead,eaq->deq", self.Jinv, g_ref)
+        # Batched 3×3 products: np.matmul is ~9× faster here than the equivalent einsum.
+        return np.matmul(self.Jinv.transpose(0, 2, 1), g_ref).transpose(1, 0, 2)
 
     def reference_velocity(self, W: np.ndarray) -> np.ndarray:
         """ŵ = J⁻¹ w (nel, nq, 3) for a physical velocity W (3, nel, nq)."""
-        return np.einsum("ead,deq->eqa", self.Jinv, W)
+        return np.ascontiguousarray(np.matmul(self.Jinv, W.transpose(1, 0, 2)).transpose(0, 2, 1))
 
     # ---------------------------------------------------------------- element matrices
     def oseen_elements(self, W: np.ndarray, mu: float, rho: float, sd: float,
                        h: np.ndarray) -> np.ndarray:
         """μ∇u·∇v + ρ(w·∇u)v + sd·τρ(w·∇u)(w·∇v), as :data:`forms.oseen` (nel, nb²)."""
         wr = self.reference_velocity(W)
-        elem = mu * self.viscous_unit
-        elem += ((rho * self.dx)[:, :, None] * wr).reshape(len(wr), -1) @ self.T_vgrad
+        nel, nq = self.dx.shape
+        conv = ((rho * self.dx)[:, :, None] * wr).reshape(nel, -1)
         if sd > 0:
             tau = element_tau({"w0": W[0], "w1": W[1], "w2": W[2], "h": h, "mu": mu,
                                "rho": rho})
             c = sd * rho * tau * self.dx
-            wab = c[:, :, None, None] * wr[:, :, :, None] * wr[:, :, None, :]
-            elem += wab.reshape(len(wr), -1) @ self.T_gg
+            weights = np.empty((nel, 12 * nq))
+            weights[:, :3 * nq] = conv
+            weights[:, 3 * nq:].reshape(nel, nq, 3, 3)[...] = (
+                c[:, :, None, None] * wr[:, :, :, None] * wr[:, :, None, :])
+            elem = weights @ self.T_oseen
+        else:
+            elem = conv @ self.T_vgrad
+        elem += mu * self.viscous_unit
         return elem
 
     def newton_elements(self, W: np.ndarray, grads: list[np.ndarray], mu: float, rho: float,
@@ -140,16 +151,21 @@ class P2Assembler:
                                "rho": rho})
             tau_dx = sd * rho * tau * self.dx
             dtau_dx = -sd * rho * tau**3 * (4.0 / h**2) * self.dx  # times u_j below
+        nq = self.dx.shape[1]
+        weights = np.empty((nel, 4 * nq)) if sd > 0 else None
         for k in range(3):
             r_k = np.einsum("deq,deq->eq", W, grads[k]) if sd > 0 else None
             for j in range(3):
                 g = grads[k][j]
-                elem = (rho * g * self.dx) @ self.T_mass
                 if sd > 0:
+                    weights[:, :nq] = rho * g * self.dx
                     # test-gradient weights per reference direction a: (nel, nq, 3)
-                    wa = (g * tau_dx + W[j] * r_k * dtau_dx)[:, :, None] * wr
+                    wa = weights[:, nq:].reshape(nel, nq, 3)
+                    np.multiply((g * tau_dx + W[j] * r_k * dtau_dx)[:, :, None], wr, out=wa)
                     wa += (r_k * tau_dx)[:, :, None] * self.Jinv[:, None, :, j]
-                    elem += wa.reshape(nel, -1) @ self.T_gradv
+                    elem = weights @ self.T_newton
+                else:
+                    elem = (rho * g * self.dx) @ self.T_mass
                 yield k, j, elem
 
     # ---------------------------------------------------------------- full matrices

@@ -11,11 +11,12 @@ then serial and parallel runs alternate. Plan per twin: calibrate to the twin's 
 size and place a self-expanding valve with the fast model, 0D periodic state. The machine's
 load average is reported before and after (other sessions share the cores).
 
-Measured 2026-11-25 (3 repetitions, load average ~1): serial 12.87 s, parallel 6.91 s,
-**1.86×** (paired median 1.90×); 8.70 s for a run that starts its own cluster. Before, 1.26–
-1.39×: the result plots (12 figures, ~3 s) were drawn after the trial one by one, and each
-worker's statistical profiler (a stack sample every 10 ms for the dashboard) made every twin
-~15 % slower. The plots are now drawn on the workers and the profiler is off.
+Measured 2026-11-26 (3 repetitions, load average 0.4–1.4): serial 13.64 s, parallel 6.93 s,
+**1.97×** (paired median 1.94×); whole commands in fresh processes 13.7 s vs 9.0 s (1.53×:
+the 2-worker cluster's start, ~2 s, is inside it). Before, 1.26–1.39×: the result plots (12
+figures, ~3 s) were drawn after the trial one by one, and each worker's statistical profiler
+(a stack sample every 10 ms for the dashboard) made every twin ~15 % slower. The plots are
+now drawn on the workers and the profiler is off.
 """
 
 from __future__ import annotations

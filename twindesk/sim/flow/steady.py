@@ -342,6 +342,13 @@ def _forcing(res: float, res_prev: float | None, eta_prev: float | None, tol: fl
     return float(min(ETA_MAX, max(eta, 0.5 * tol / res, 1e-8)))
 
 
+#: What to do when the nonlinear iteration does not reach a steady state.
+NO_STEADY_STATE_HINT = (
+    "this flow may have no steady laminar solution on this mesh: remesh finer (twindesk mesh "
+    "CASE --structure aorta --edge-mm with a smaller edge), solve the mean rather than the peak "
+    "flow (--flow mean), or run the pulsatile solver, which needs no steady state (twindesk "
+    "scenario run CASE NAME --3d)")
+
 #: After a Newton step backtracked to this fraction or less, the next step is a Picard step.
 #: Measured on the demo case's aorta (86,849 tets, mean flow): Newton steps from residuals
 #: of 2–5 on the intermediate levels overshot by 10–20× and were cut to 1/8 for 10 % of
@@ -392,8 +399,7 @@ def _iterate(asmb: _Assembler, lin: _Linear, x: np.ndarray, tol: float, max_iter
             raise SolverError(
                 f"flow solve diverged or stalled: residual {res:.2e} at iteration "
                 f"{len(trace.residuals)} (best {best:.2e})",
-                "the flow is too fast for a steady laminar solve on this mesh: refine the mesh "
-                "or use the mean flow instead of the peak flow")
+                NO_STEADY_STATE_HINT)
         if it == max_iterations:
             break
         eta = _forcing(res, residuals[-2] if len(residuals) > 1 else None, eta, tol)
@@ -499,8 +505,7 @@ def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
             raise SolverError(
                 f"flow solve did not converge at {frac:.0%} of the flow "
                 f"(residual {trace.residuals[-1]:.2e})",
-                "the flow is too fast for a steady laminar solve on this mesh: refine it or use "
-                "the mean flow")
+                NO_STEADY_STATE_HINT)
         solved = [solved[-1] if done > 0 else (0.0, 0 * x), (frac, x)]
         done = frac
         if last:
@@ -510,8 +515,7 @@ def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
         raise SolverError(
             f"flow solve did not converge in {params.max_iterations} iterations "
             f"(residual {trace.residuals[-1]:.2e} > {params.tol:.0e})",
-            "the flow is too fast for a steady laminar solve on this mesh: refine it or use "
-            "the mean flow")
+            NO_STEADY_STATE_HINT)
     u, p = asmb.expand(x)
     flows = {o.region_id: float(sum(asmb.flux[o.region_id][k] @ u[k] for k in range(3)))
              for o in asmb.outlets}

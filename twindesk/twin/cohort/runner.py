@@ -151,6 +151,7 @@ def run(params: CohortRunParams, progress=None, cancel: CancelToken | None = Non
         for t in todo:
             results.append(run_twin(str(cohort_dir), t["twin"], t["path"], params.plan))
             rep(len(results) / n_total, f"{t['twin']} {results[-1]['status']}")
+        files = outputs()
     else:
         from distributed import as_completed
 
@@ -174,8 +175,6 @@ def run(params: CohortRunParams, progress=None, cancel: CancelToken | None = Non
             client.close()
             if cluster is not None:
                 cluster.close()
-    if cluster_info["kind"] == "serial":
-        files = outputs()
     seconds = time.perf_counter() - t0
     failed = [{"twin": r["twin"], "step": r.get("step"), "error": r.get("error"),
                "hint": r.get("hint")} for r in results if r["status"] != "ok"]

@@ -91,11 +91,12 @@ def plot_specs(columns: list[str], table: list[dict[str, Any]]) -> list[dict[str
 
     specs = []
     for col in [c for c in outputs if varies(c)][:MAX_PLOTTED_OUTPUTS]:
+        have = [r for r in ok if isinstance(r.get(col), float)]
         specs.append({
             "output": col, "name": f"{col.replace('/', '_')}.png",
-            "values": [r[col] for r in ok if isinstance(r.get(col), float)],
-            "against": [(v, [(r[v], r[col]) for r in ok if isinstance(r.get(col), float)
-                             and isinstance(r.get(v), float)]) for v in varied]})
+            "values": [r[col] for r in have],
+            "against": [(v, [(r[v], r[col]) for r in have if isinstance(r.get(v), float)])
+                        for v in varied]})
     return specs
 
 

@@ -7,6 +7,7 @@ Verification evidence is what ``twindesk verify`` stored on this workstation
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import numpy as np
 
 from twindesk import INTENDED_USE, __version__
-from twindesk.errors import InputError
+from twindesk.errors import InputError, TwindeskError
 from twindesk.jobs import ProgressReporter
 from twindesk.report import figures as figs
 from twindesk.report import sections as sec
 from twindesk.report.content import Section
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,30 @@ def make_figures(case, report) -> dict[str, bytes]:
                 out["surface"] = surface
     report(0.6, "waveforms")
     out.update(_waveforms(case, report))
+    report(0.75, "steady 3D flow")
+    out.update(_steady_flow(case))
+    return out
+
+
+def _steady_flow(case) -> dict[str, bytes]:
+    """One figure per stored steady 3D flow result whose fields can be read (the section
+    says when a summary cannot; a result without a figure still gets its table)."""
+    from twindesk.report.steady_flow import figure_key
+    from twindesk.sim.flow.results import load_fields, read_summary, steady_results
+    from twindesk.sim.pulsatile.views import inlet_of
+
+    out = {}
+    for result in steady_results(case.doc):
+        try:
+            grid = load_fields(case, result)
+            try:
+                inlet = inlet_of(case, read_summary(case, result).get("structure") or "aorta")
+            except TwindeskError:
+                inlet = None  # no inlet region: the wall picture without streamlines
+            out[figure_key(result)] = figs.steady_flow_figure(grid, inlet, result.label)
+        except (TwindeskError, KeyError, ValueError) as exc:
+            # a damaged fields file: the table still shows (it names what could not be read)
+            log.warning("report: no figure for %s: %s", result.key, exc)
     return out
 
 

@@ -214,3 +214,80 @@ def waveform_figure(table: dict[str, np.ndarray], title: str) -> bytes:
         ax.tick_params(labelsize=8)
     fig.tight_layout()
     return _png(fig)
+
+
+def _projected(points_mm: np.ndarray, look: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Points (LPS mm) on the view plane: ``[:, 0]`` rightwards, ``[:, 1]`` up, ``[:, 2]``
+    depth (larger is farther from the viewer)."""
+    right = np.cross(look, up)
+    return np.asarray(points_mm, float) @ np.c_[right, up, look]
+
+
+def steady_flow_figure(grid, inlet, title: str) -> bytes:
+    """A steady 3D flow result (``twindesk flow``) in two panels, both viewing the vessel's
+    own plane (:func:`twindesk.sim.pulsatile.views.view_direction`): streamlines from the
+    inlet coloured by speed inside the lumen's silhouette, and the wall coloured by wall
+    shear stress (visible side, painter's order). Colour ranges: 2nd–98th percentile.
+
+    ``grid``: the result's point fields (LPS mm, ``velocity_m_s``, ``wss_pa``); ``inlet``:
+    (centre LPS mm, outward unit normal, radius mm) seeding the streamlines, or ``None``.
+    Drawn with matplotlib, like the other report figures (no OpenGL needed).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    from twindesk.sim.pulsatile import views
+
+    surf = views.surface_field(grid, "steady_wss").triangulate()
+    faces = np.asarray(surf.faces).reshape(-1, 4)[:, 1:]
+    look, up = views.view_direction(np.asarray(grid.points))
+    xyz = _projected(surf.points, look, up)
+    order = np.argsort(-xyz[faces, 2].mean(axis=1))  # farthest first
+    tris = xyz[faces[order]][:, :, :2]
+    wss = np.asarray(surf.point_data["value"], float)[faces[order]].mean(axis=1)
+    # the inlet and outlet caps are not wall (WSS 0 there): leave them out of the WSS panel
+    wall = np.asarray(surf.point_data["on_wall"])[faces[order]].min(axis=1) > 0 \
+        if "on_wall" in surf.point_data else np.ones(len(order), bool)
+    fig, (ax_v, ax_w) = plt.subplots(1, 2, figsize=(8.0, 4.2))
+    ax_v.add_collection(PolyCollection(tris, facecolors=(0.88, 0.88, 0.88),
+                                       edgecolors="none"))
+    lines = views.streamlines(grid, *inlet, field="steady_velocity") if inlet else None
+    if lines is not None and lines.n_lines:
+        pts = _projected(lines.points, look, up)[:, :2]
+        conn = np.asarray(lines.lines)
+        segs, speeds, i = [], [], 0
+        speed = np.asarray(lines.point_data["value"], float)
+        while i < len(conn):  # each polyline: its consecutive point pairs
+            ids = conn[i + 1:i + 1 + conn[i]]
+            segs.extend(pts[np.c_[ids[:-1], ids[1:]]])
+            speeds.extend((speed[ids[:-1]] + speed[ids[1:]]) / 2)
+            i += conn[i] + 1
+        lo, hi = views.shared_range([np.asarray(speeds)])
+        lc = LineCollection(segs, cmap="viridis", linewidths=0.6)
+        lc.set_array(np.asarray(speeds))
+        lc.set_clim(lo, hi)
+        ax_v.add_collection(lc)
+        fig.colorbar(lc, ax=ax_v, shrink=0.75, label="speed (m/s)")
+        ax_v.set_title("Streamlines from the inlet", fontsize=9)
+    else:
+        ax_v.set_title("Lumen (no inlet region: no streamlines)", fontsize=9)
+    lo, hi = views.shared_range([wss[wall]])
+    pc = PolyCollection(tris[wall], cmap="inferno", edgecolors="none")
+    pc.set_array(wss[wall])
+    pc.set_clim(lo, hi)
+    ax_w.add_collection(pc)
+    fig.colorbar(pc, ax=ax_w, shrink=0.75, label="wall shear stress (Pa)")
+    ax_w.set_title("Wall shear stress", fontsize=9)
+    for ax in (ax_v, ax_w):
+        ax.autoscale_view()
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _png(fig)

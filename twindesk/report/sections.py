@@ -231,7 +231,9 @@ def flow(case, ctx: Context) -> Section:
                       "pre/post comparison", "define a post-procedure scenario (e.g. the "
                       "implanted valve's effective orifice area) and simulate it"))
     from twindesk.report.pulsatile import blocks as pulsatile_blocks
+    from twindesk.report.steady_flow import blocks as steady_blocks
 
+    s.add(*steady_blocks(case, ctx))
     s.add(*pulsatile_blocks(case, ctx))
     return s
 

@@ -31,7 +31,16 @@ FIELDS: dict[str, tuple[str, str, str, str]] = {
     "wss": ("wss_pa", "Pa", "Wall shear stress at peak systole", "WSS peak"),
     "tawss": ("tawss_pa", "Pa", "Time-averaged wall shear stress", "TAWSS"),
     "osi": ("osi", "", "Oscillatory shear index", "OSI"),
+    # a steady solve (``twindesk flow``, :mod:`twindesk.sim.flow.results`) stores the same
+    # arrays; its own labels say so (not "peak systole")
+    "steady_pressure": ("pressure_mmhg", "mmHg", "Pressure, steady flow", "p"),
+    "steady_velocity": ("velocity_m_s", "m/s", "Velocity, steady flow", "|u|"),
+    "steady_wss": ("wss_pa", "Pa", "Wall shear stress, steady flow", "WSS"),
 }
+#: The fields each kind of result holds, in the order a user picks from.
+PULSATILE_FIELDS = ("pressure", "pressure_mean", "velocity", "velocity_mean", "wss", "tawss",
+                    "osi")
+STEADY_FIELDS = ("steady_pressure", "steady_velocity", "steady_wss")
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,37 @@ def demo_phantom(tmp_path_factory) -> DemoPhantom:
     result = run(DemoParams(tmp_path_factory.mktemp("demo-phantom")))
     return DemoPhantom(result.dir, result.case_path, result.labels_path, result.dicom_dir,
                        result.truth_path)
+
+
+@dataclass
+class SteadyFlowCase:
+    """A synthetic arch case holding the baseline's steady 3D flow at mean and peak flow."""
+
+    path: Path
+    outputs: dict  # "mean" / "peak" → the command's --json output (schema-validated)
+
+
+@pytest.fixture(scope="session")
+def steady_flow_case(tmp_path_factory) -> SteadyFlowCase:
+    """The synthetic aortic arch (``ArchParams(n_core=3)``: 7,290 tetrahedra, cardiac output
+    0.5 L/min) solved by the real ``twindesk flow --json --in-process`` at mean and at peak
+    flow, once per session (about 8 s). Tests copy the folder before changing it."""
+    from twindesk.cli import main
+    from twindesk.geometry.tube_mesh import ArchParams
+    from twindesk.schemas import validate
+    from twindesk.sim.flow.synthetic import make_synthetic_aorta_case
+
+    root = tmp_path_factory.mktemp("steady-flow")
+    path = root / "arch.twin"
+    make_synthetic_aorta_case(path, ArchParams(n_core=3), {"cardiac_output_l_min": 0.5})
+    outputs = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TWINDESK_HOME", str(root / "home"))
+        for flow in ("mean", "peak"):
+            out, err = io.StringIO(), io.StringIO()
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main(["flow", str(path), "--flow", flow, "--json", "--in-process"])
+            assert code == 0, err.getvalue()
+            outputs[flow] = json.loads(out.getvalue())
+            validate("flow", outputs[flow])
+    return SteadyFlowCase(path, outputs)

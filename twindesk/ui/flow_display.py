@@ -1,4 +1,5 @@
-"""What the flow panel draws: a 3D pulsatile result in the 3D view, and its waveforms.
+"""What the flow panel draws: a 3D result (pulsatile, or steady from ``twindesk flow``) in the
+3D view, and the pulsatile waveforms.
 
 The geometry comes from :mod:`twindesk.sim.pulsatile.views` (Qt-free, LPS mm); this module
 only hands it to the shared :class:`~twindesk.ui.state.ViewerState` as surfaces (the 3D view
@@ -28,8 +29,9 @@ from twindesk.sim.pulsatile import views
 LUMEN, SECTION, LINES = "flow:lumen", "flow:section", "flow:streamlines"
 PLANES = ("none", "axial", "coronal", "sagittal", "oblique")
 CMAPS = {"pressure": "coolwarm", "pressure_mean": "coolwarm", "velocity": "viridis",
-         "velocity_mean": "viridis", "wss": "inferno", "tawss": "inferno", "osi": "magma"}
-WALL_FIELDS = ("wss", "tawss", "osi")
+         "velocity_mean": "viridis", "wss": "inferno", "tawss": "inferno", "osi": "magma",
+         "steady_pressure": "coolwarm", "steady_velocity": "viridis", "steady_wss": "inferno"}
+WALL_FIELDS = ("wss", "tawss", "osi", "steady_wss")
 N_SEEDS = 60  # enough to show the jet and the branches without hiding the wall colour
 STREAMLINE_RGB = (110, 225, 255)  # light cyan: apart from every colour map used
 FIELD_ALPHA = 0.7  # the field over the CT in the 2D views: its colours read, the wall shows

@@ -58,3 +58,26 @@ def three_d_text(name: str, s: dict, shown: dict) -> str:
              f"{shown['unit']} (2nd–98th percentile)"]
     lines += [f"⚠ {n}" for n in s.get("notes") or []]
     return "<br>".join(lines)
+
+
+def steady_text(label: str, s: dict, shown: dict) -> str:
+    """The key numbers of a steady 3D result (``twindesk flow``'s summary) for the panel."""
+    w, sol = s.get("wall_shear_stress") or {}, s.get("solver") or {}
+    res = sol.get("residuals") or [None]
+    converged = "converged" if sol.get("converged") else "<b>not converged</b>"
+    lo, hi = shown["range"]
+    outlets = ", ".join(f"{o.get('name', '?')} {num(o.get('flow_split_percent'))} %"
+                        for o in s.get("outlets") or [] if isinstance(o, dict))
+    lines = [f"<b>{label}</b>: inflow {num(s.get('inflow_l_min'), '.2f', 'L/min')}; "
+             f"{num(sol.get('iterations'), 'd')} nonlinear iterations, residual "
+             f"{num(res[-1], '.1e')}, {converged}",
+             f"Pressure drop: root {num(s.get('pressure_drop_root_mmhg'), '.2f', 'mmHg')}, "
+             f"along the aorta {num(s.get('pressure_drop_aorta_mmhg'), '.2f', 'mmHg')}; peak "
+             f"velocity {num(s.get('peak_velocity_m_s'), '.2f', 'm/s')}",
+             f"WSS mean {num(w.get('mean_pa'), '.2f', 'Pa')}, max "
+             f"{num(w.get('max_pa'), '.2f', 'Pa')}, {num(w.get('area_below_threshold_percent'))}"
+             f" % of the wall below {num(w.get('threshold_pa'), 'g', 'Pa')}",
+             f"Split: {outlets or '—'}",
+             f"Colour: {shown['label']}, {num(lo, '.3g')} to {num(hi, '.3g')} "
+             f"{shown['unit']} (2nd–98th percentile)"]
+    return "<br>".join(lines)

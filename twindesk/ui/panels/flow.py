@@ -6,7 +6,8 @@ Logic lives in the Qt-free core: :func:`twindesk.sim.scenarios.define.list_scena
 :func:`twindesk.sim.lumped.jobs.simulate_case` ("Run 0D"),
 :func:`twindesk.sim.pulsatile.store.run_pulsatile` ("Run 3D pulsatile": a child process,
 checkpoints stored as they come, resume), :mod:`twindesk.sim.pulsatile.views` (colour maps,
-sections, streamlines, waveforms) and :func:`twindesk.sim.scenarios.compare.compare_scenarios`
+sections, streamlines, waveforms), :mod:`twindesk.sim.flow.results` (the steady 3D results of
+``twindesk flow``, shown through the same display) and :func:`twindesk.sim.scenarios.compare.compare_scenarios`
 with :func:`twindesk.sim.pulsatile.figure.render` (pre/post side by side). The jobs run on the
 window's lent case (:mod:`twindesk.ui.case_jobs`), with progress and Cancel in the status bar.
 """
@@ -24,7 +25,8 @@ from twindesk.sim.pulsatile import views
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.case_jobs import commit_now, require_saved, start_case_job
 from twindesk.ui.flow_display import PLANES, FlowDisplay, plot_waveforms
-from twindesk.ui.flow_text import describe, num, three_d_text, zero_d_text
+from twindesk.sim.flow.results import SteadyResult, load_fields, read_summary, steady_results
+from twindesk.ui.flow_text import describe, num, steady_text, three_d_text, zero_d_text
 from twindesk.ui.panels.base import Panel
 from twindesk.ui.tables import fill_table, make_table
 
@@ -70,7 +72,8 @@ class FlowPanel(Panel):
     # ---------------------------------------------------------------- widgets
     def _scenario_column(self) -> QVBoxLayout:
         col = QVBoxLayout()
-        self.table = make_table(["Scenario", "0D", "3D", "From", "Changes"], "flow_scenarios")
+        self.table = make_table(["Scenario", "0D", "3D", "From", "Changes", "Steady 3D"],
+                                "flow_scenarios")
         self.table.setMinimumHeight(100)
         self.table.setMaximumHeight(150)
         self.table.itemSelectionChanged.connect(self.show_selected)
@@ -113,10 +116,14 @@ class FlowPanel(Panel):
     def _show_box(self) -> QGroupBox:
         box = QGroupBox("Show")
         form = QFormLayout(box)
+        self.result = QComboBox()
+        self.result.setObjectName("flow_result")
+        self.result.setToolTip("The selected scenario's 3D results: pulsatile (Run 3D "
+                               "pulsatile) and steady (twindesk flow, mean or peak inflow)")
+        self.result.currentIndexChanged.connect(self.show_selected)
         self.field = QComboBox()
         self.field.setObjectName("flow_field")
-        for name, (_array, unit, label, _short) in views.FIELDS.items():
-            self.field.addItem(f"{label} ({unit})" if unit else label, name)
+        self._fill_fields(views.PULSATILE_FIELDS)
         self.field.currentIndexChanged.connect(self.show_selected)
         self.plane = QComboBox()
         self.plane.setObjectName("flow_plane")
@@ -129,6 +136,7 @@ class FlowPanel(Panel):
         self.lines.setObjectName("flow_streamlines")
         self.lines.setChecked(True)
         self.lines.toggled.connect(self.display.set_streamlines)
+        form.addRow("Result", self.result)
         form.addRow("Colour by", self.field)
         row = QHBoxLayout()
         row.addWidget(self.plane, 1)
@@ -213,19 +221,26 @@ class FlowPanel(Panel):
             self.items = []
             self.summary.setText(exc.user_message())
         rows = []
+        steady = steady_results(doc)
+        listed = {s["name"] for s in self.items}
+        for extra in dict.fromkeys(r.scenario for r in steady if r.scenario not in listed):
+            # a steady solve of a scenario the physiology does not define: still shown
+            self.items.append({"name": extra, "from": None, "parameters_source": "",
+                               "results": {"0d": False, "3d_pulsatile": False}})
         for s in self.items:
             ck = self._checkpoint(s["name"])
             three = "yes" if s["results"]["3d_pulsatile"] else \
                 f"checkpoint (cycle {ck['cycle']})" if ck else "—"
+            flows = ", ".join(r.flow for r in steady if r.scenario == s["name"])
             rows.append([s["name"], "yes" if s["results"]["0d"] else "—", three,
                          s["from"] or "", describe(s) if s["from"] else
-                         (s.get("parameters_source") or "")])
+                         (s.get("parameters_source") or ""), flows or "—"])
         self.table.blockSignals(True)
         fill_table(self.table, rows)
         names = [s["name"] for s in self.items]
         pick = keep if keep in names else next(
             (s["name"] for s in self.items if s["results"]["3d_pulsatile"]),
-            names[0] if names else None)
+            steady[0].scenario if steady else names[0] if names else None)
         if pick is not None:
             self.table.selectRow(names.index(pick))
         self.table.blockSignals(False)
@@ -252,13 +267,56 @@ class FlowPanel(Panel):
         return (rec or {}).get("meta") if rec else None
 
     # ---------------------------------------------------------------- display
-    def _grid(self, case, name: str):
-        """The result grid of a scenario, read once per stored artefact."""
-        key = case.doc["pulsatile"][name]["artifacts"]["fields"]
+    def _grid(self, case, name: str, choice):
+        """The result grid of a scenario's pulsatile run (``choice`` "pulsatile") or steady
+        solve (a :class:`SteadyResult`), read once per stored artefact."""
+        if choice == "pulsatile":
+            key = case.doc["pulsatile"][name]["artifacts"]["fields"]
+            load = lambda: views.load_fields(case, name)  # noqa: E731
+        else:
+            key = choice.key
+            load = lambda: load_fields(case, choice)  # noqa: E731
         sha = (case.artifact(key) or {}).get("sha256", key)
-        if self._grids.get(name, ("",))[0] != sha:
-            self._grids[name] = (sha, views.load_fields(case, name))
-        return self._grids[name][1]
+        if self._grids.get(key, ("",))[0] != sha:
+            self._grids[key] = (sha, load())
+        return self._grids[key][1]
+
+    def _fill_results(self, doc: dict, name: str):
+        """List the 3D results of scenario ``name`` in the Result box (keeping the kind
+        chosen before: pulsatile, steady mean or steady peak); returns the chosen one:
+        "pulsatile", a :class:`SteadyResult`, or None when the scenario has none."""
+        options = [("pulsatile", f"{name} – 3D pulsatile")] \
+            if name in (doc.get("pulsatile") or {}) else []
+        options += [(r.flow, r.label) for r in steady_results(doc, name)]
+        if [self.result.itemText(i) for i in range(self.result.count())] != \
+                [label for _, label in options]:
+            kind = self.result.currentData()
+            self.result.blockSignals(True)
+            self.result.clear()
+            for data, label in options:
+                self.result.addItem(label, data)
+            kinds = [data for data, _ in options]
+            self.result.setCurrentIndex(kinds.index(kind) if kind in kinds else 0)
+            self.result.blockSignals(False)
+        kind = self.result.currentData()
+        if kind is None:
+            return None
+        return kind if kind == "pulsatile" else SteadyResult(name, kind)
+
+    def _fill_fields(self, names: tuple[str, ...]) -> None:
+        """Offer the fields a result holds; the same quantity stays chosen when it can."""
+        if [self.field.itemData(i) for i in range(self.field.count())] == list(names):
+            return
+        current = self.field.currentData()
+        array = views.FIELDS[current][0] if current in views.FIELDS else None
+        self.field.blockSignals(True)
+        self.field.clear()
+        for name in names:
+            fv = views.field_view(name)
+            self.field.addItem(f"{fv.label} ({fv.unit})" if fv.unit else fv.label, name)
+        same = [i for i, n in enumerate(names) if views.FIELDS[n][0] == array]
+        self.field.setCurrentIndex(same[0] if same else 0)
+        self.field.blockSignals(False)
 
     def _dock_shown(self, visible: bool) -> None:
         if visible and self._pending:  # after the dock's layout: then it has a region
@@ -282,27 +340,36 @@ class FlowPanel(Panel):
             self.display.clear()
             return
         case = session.case
-        rec = (case.doc.get("pulsatile") or {}).get(name)
-        field = self.field.currentData()
-        if rec is None:
+        choice = self._fill_results(case.doc, name)
+        if choice is None:
             self.display.clear()
             self.summary.setText(zero_d_text(case.doc, name, ck))
             self._plot(None, "", f"No 3D pulsatile result for '{name}'.")
             return
+        steady = choice != "pulsatile"
+        self._fill_fields(views.STEADY_FIELDS if steady else views.PULSATILE_FIELDS)
+        self.lines.setText("Streamlines" if steady else "Streamlines (peak systole)")
         try:
-            grid = self._grid(case, name)
+            grid = self._grid(case, name, choice)
             try:
                 inlet = views.inlet_of(case, STRUCTURE)
             except InputError:
                 inlet = None  # no inlet region: no streamlines, the rest still shows
-            shown = self.display.show(grid, field, inlet)
-            waves = views.waveforms(case, name)
+            shown = self.display.show(grid, self.field.currentData(), inlet)
+            if steady:
+                summary = read_summary(case, choice)
+            else:
+                waves = views.waveforms(case, name)
         except TwindeskError as exc:
             self.display.clear()
             self.summary.setText(exc.user_message())
             self._plot(None, "", "The result could not be read.")
             return
-        self.summary.setText(three_d_text(name, rec["summary"], shown))
+        if steady:
+            self.summary.setText(steady_text(choice.label, summary, shown))
+            self._plot(None, "", "A steady result has one flow, no waveforms over the cycle.")
+            return
+        self.summary.setText(three_d_text(name, case.doc["pulsatile"][name]["summary"], shown))
         self._plot(waves, f"'{name}': last cycle", "")
 
     def _plane_moved(self) -> None:

@@ -15,6 +15,18 @@ def num(value, fmt: str = ".1f", unit: str = "") -> str:
     return f"{value:{fmt}}{' ' + unit if unit else ''}"
 
 
+def range_text(lo, hi, unit: str) -> str:
+    """``"92.998 to 93.006 mmHg"``: as many significant digits (3 to 8) as it takes to tell
+    the ends of a narrow colour range apart."""
+    ok = all(isinstance(v, int | float) and math.isfinite(v) for v in (lo, hi))
+    for sig in range(3, 9):
+        a, b = num(lo, f".{sig}g"), num(hi, f".{sig}g")
+        # each end printed within 5 % of the range's span of its value
+        if not ok or max(abs(float(a) - lo), abs(float(b) - hi)) <= 0.05 * abs(hi - lo):
+            break
+    return f"{a} to {b} {unit}".rstrip()
+
+
 def describe(s: dict) -> str:
     """One line saying what a scenario changes (short form, for a table cell)."""
     from twindesk.sim.scenarios.define import describe_scenario
@@ -54,8 +66,8 @@ def three_d_text(name: str, s: dict, shown: dict) -> str:
              f" mmHg; TAWSS mean {num(w.get('tawss_mean_pa'), '.2f', 'Pa')}, "
              f"{num(w.get('low_tawss_area_percent'))} % of the wall below "
              f"{num(w.get('low_tawss_threshold_pa'), 'g', 'Pa')}",
-             f"Colour: {shown['label']}, {num(lo, '.3g')} to {num(hi, '.3g')} "
-             f"{shown['unit']} (2nd–98th percentile)"]
+             f"Colour: {shown['label']}, {range_text(lo, hi, shown['unit'])} "
+             "(2nd–98th percentile)"]
     lines += [f"⚠ {n}" for n in s.get("notes") or []]
     return "<br>".join(lines)
 
@@ -66,18 +78,19 @@ def steady_text(label: str, s: dict, shown: dict) -> str:
     res = sol.get("residuals") or [None]
     converged = "converged" if sol.get("converged") else "<b>not converged</b>"
     lo, hi = shown["range"]
-    outlets = ", ".join(f"{o.get('name', '?')} {num(o.get('flow_split_percent'))} %"
+    outlets = ", ".join(f"{str(o.get('name', '?')).replace('_', ' ')} "
+                        f"{num(o.get('flow_split_percent'))} %"
                         for o in s.get("outlets") or [] if isinstance(o, dict))
     lines = [f"<b>{label}</b>: inflow {num(s.get('inflow_l_min'), '.2f', 'L/min')}; "
              f"{num(sol.get('iterations'), 'd')} nonlinear iterations, residual "
              f"{num(res[-1], '.1e')}, {converged}",
-             f"Pressure drop: root {num(s.get('pressure_drop_root_mmhg'), '.2f', 'mmHg')}, "
-             f"along the aorta {num(s.get('pressure_drop_aorta_mmhg'), '.2f', 'mmHg')}; peak "
-             f"velocity {num(s.get('peak_velocity_m_s'), '.2f', 'm/s')}",
-             f"WSS mean {num(w.get('mean_pa'), '.2f', 'Pa')}, max "
-             f"{num(w.get('max_pa'), '.2f', 'Pa')}, {num(w.get('area_below_threshold_percent'))}"
+             f"Pressure drop: root {num(s.get('pressure_drop_root_mmhg'), '.3g', 'mmHg')}, "
+             f"along the aorta {num(s.get('pressure_drop_aorta_mmhg'), '.3g', 'mmHg')}; peak "
+             f"velocity {num(s.get('peak_velocity_m_s'), '.3g', 'm/s')}",
+             f"WSS mean {num(w.get('mean_pa'), '.3g', 'Pa')}, max "
+             f"{num(w.get('max_pa'), '.3g', 'Pa')}, {num(w.get('area_below_threshold_percent'))}"
              f" % of the wall below {num(w.get('threshold_pa'), 'g', 'Pa')}",
              f"Split: {outlets or '—'}",
-             f"Colour: {shown['label']}, {num(lo, '.3g')} to {num(hi, '.3g')} "
-             f"{shown['unit']} (2nd–98th percentile)"]
+             f"Colour: {shown['label']}, {range_text(lo, hi, shown['unit'])} "
+             "(2nd–98th percentile)"]
     return "<br>".join(lines)

@@ -96,6 +96,8 @@ class FlowDisplay:
         wall = field in WALL_FIELDS
         # a wall field is seen on the wall; pressure and velocity are seen in the section
         # and the streamlines (velocity is zero on the wall), so their range is the lumen's
+        if wall and "on_wall" in surf.point_data:  # the inlet/outlet caps hold 0, not WSS
+            values = values[np.asarray(surf.point_data["on_wall"]) > 0]
         self.clim = finite_range(values if wall else views.field_values(grid, field))
         self.state.set_surface(LUMEN, surf, meta=self._meta(fv, opacity=0.6 if wall else 0.3))
         if self.lines is None and inlet is not None:

@@ -83,3 +83,38 @@ def test_a_variant_keeps_the_cardiac_output_of_its_base():
     bv = boundary_values(doc, outlets, "mean", scenario="post-ex")
     assert bv.inflow_m3_per_s == pytest.approx(3.9 * M3S_PER_LMIN, rel=1e-12)
     assert 4.2 != DEFAULT_CO_L_MIN
+
+
+def _feeding_pressure_mmhg(bv):
+    """P0 with Σ (P0 − P_ref,i) / R_i = Q: the lumped pressure feeding the outlets."""
+    g = {i: 1 / r for i, r in bv.resistances_pa_s_per_m3.items()}
+    p0 = (bv.inflow_m3_per_s + sum(g[i] * bv.reference_pressure_pa[i] for i in g)) / \
+        sum(g.values())
+    return p0 / PA_PER_MMHG
+
+
+def test_peak_flow_pressure_level_is_the_systolic_pressure():
+    doc = {"physiology": {"results": {"baseline": {"haemodynamics": {
+               "cardiac_output_l_min": 4.8, "peak_aortic_flow_ml_s": 288.0,
+               "aortic_systolic_mmhg": 124.0}}},
+                          "outlets": [{"name": "descending_aorta", "rp_pa_s_per_m3": 1e7,
+                                       "rd_pa_s_per_m3": 1.5e8, "pd_pa": 1300.0},
+                                      {"region_id": 3, "r_total_pa_s_per_m3": 6e8,
+                                       "pd_pa": 1300.0}]}}
+    mean = boundary_values(doc, OUTLETS, "mean")
+    peak = boundary_values(doc, OUTLETS, "peak")
+    # Mean flow: the calibrated distal pressures as they are.
+    assert mean.reference_pressure_pa == {2: 1300.0, 3: 1300.0}
+    # Peak: same resistances (same split), one common shift, feeding node at systole.
+    assert peak.resistances_pa_s_per_m3 == mean.resistances_pa_s_per_m3
+    d = {i: peak.reference_pressure_pa[i] - 1300.0 for i in (2, 3)}
+    assert d[2] == pytest.approx(d[3]) and d[2] < 0
+    assert _feeding_pressure_mmhg(peak) == pytest.approx(124.0)
+    unshifted = (288e-6 + 1300.0 * (1 / 1.6e8 + 1 / 6e8)) / (1 / 1.6e8 + 1 / 6e8) / PA_PER_MMHG
+    assert unshifted > 2 * 124.0  # what the resistances alone would give
+    assert any("anchored to the systolic aortic pressure 124 mmHg" in a
+               for a in peak.assumptions)
+    # Without a 0D result: a flat systolic pressure, else the default 120 mmHg.
+    assert _feeding_pressure_mmhg(boundary_values(
+        {"physiology": {"systolic_mmhg": 140.0}}, OUTLETS, "peak")) == pytest.approx(140.0)
+    assert _feeding_pressure_mmhg(boundary_values({}, OUTLETS, "peak")) == pytest.approx(120.0)

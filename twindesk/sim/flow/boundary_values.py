@@ -27,6 +27,20 @@ Defaults
   Murray CD, PNAS 1926;12:207–214: flow ∝ radius³), the rule the 0D model uses too.
 * Peak systolic flow = mean flow × π / (2 × 0.33): a half-sine ejection lasting a third of
   the cycle carries the whole stroke volume (≈ 24 L/min at CO 5 L/min).
+* Systolic aortic pressure 120 mmHg, for the pressure level of a peak-flow solve (below).
+
+Peak-flow pressure level
+------------------------
+A steady solve has no compliance. At peak systole the arterial compliance takes up much of
+the ejected flow, so the steady resistances (proximal + distal) driven by the whole peak flow
+would put the aorta at several times the patient's pressure (~440 mmHg at 17 L/min in the
+calibrated demo case). At ``flow="peak"`` the resistances still set the outlet split, but the
+outlets' reference pressures are shifted by one common amount so that the pressure of the
+node feeding the outlets, P₀ with Σᵢ (P₀ − P_ref,i) / Rᵢ = Q, equals the systolic aortic
+pressure: the scenario's 0D result ``aortic_systolic_mmhg`` (or that of the scenario it
+derives from), else a flat ``systolic_mmhg``, else the default. A common shift changes the
+pressure field by a constant and nothing else (the velocities, the split and every pressure
+difference stay as they are); the output says it was applied.
 """
 
 from __future__ import annotations
@@ -42,6 +56,7 @@ from twindesk.sim.flow.post import PA_PER_MMHG
 DEFAULT_CO_L_MIN = 5.0
 DEFAULT_MAP_MMHG = 93.0
 SYSTOLIC_FRACTION = 0.33
+DEFAULT_SYSTOLIC_MMHG = 120.0
 M3S_PER_LMIN = 1e-3 / 60.0
 
 
@@ -101,6 +116,32 @@ def _peak_m3_s(phys: dict, scenario: str, mean_m3_s: float,
     return mean_m3_s * np.pi / (2 * SYSTOLIC_FRACTION), False
 
 
+def _systolic_mmhg(phys: dict, scenario: str) -> tuple[float, str]:
+    for name in _lineage(phys, scenario):
+        value = _haemodynamics(phys, name).get("aortic_systolic_mmhg")
+        if value is not None:
+            return float(value), f"scenario '{name}' 0D result"
+    if phys.get("systolic_mmhg") is not None:
+        return float(phys["systolic_mmhg"]), "physiology"
+    return DEFAULT_SYSTOLIC_MMHG, "default"
+
+
+def _anchor_to_systole(phys: dict, scenario: str, inflow_m3_s: float, res: dict[int, float],
+                       pref: dict[int, float], notes: list[str]) -> None:
+    """Shift ``pref`` (in place) so the outlets' feeding node sits at systolic pressure."""
+    p_sys_mmhg, origin = _systolic_mmhg(phys, scenario)
+    g = {i: 1.0 / r for i, r in res.items()}
+    p0 = (inflow_m3_s + sum(g[i] * pref[i] for i in res)) / sum(g.values())
+    shift = p_sys_mmhg * PA_PER_MMHG - p0
+    for i in pref:
+        pref[i] += shift
+    notes.append(f"peak flow: outlet pressures anchored to the systolic aortic pressure "
+                 f"{p_sys_mmhg:.0f} mmHg ({origin}); the steady resistances alone would put "
+                 f"the aorta at {p0 / PA_PER_MMHG:.0f} mmHg, as a steady solve has no "
+                 "compliance to take up systolic flow (a common shift: velocities, split and "
+                 "pressure drops are unchanged)")
+
+
 def _outlet_records(doc: dict, phys: dict, outlets: list[Region], scenario: str) -> list[dict]:
     """Per-outlet records with SI resistances: from the 0D model when calibrated, else the
     flat ``physiology["outlets"]`` list."""
@@ -155,6 +196,8 @@ def boundary_values(doc: dict, outlets: list[Region], flow: str,
             pref[r.id] = 0.0
         notes.append(f"outlet resistances of {', '.join(r.name for r in missing)} assumed: "
                      f"MAP {map_pa / PA_PER_MMHG:.0f} mmHg / CO split by area^1.5 (Murray)")
+    if flow == "peak" and res:
+        _anchor_to_systole(phys, scenario, inflow, res, pref, notes)
     any_phys = co_phys or flow_phys or len(missing) < len(outlets)
     used_default = not co_phys or not flow_phys or bool(missing)
     source = ("physiology" if any_phys and not used_default else

@@ -116,8 +116,14 @@ def test_cancel_a_steady_run_leaves_the_case_unchanged(unsolved, qtbot):
     assert panel.result.count() == 0
     fractions = []
     window.jobs.job_progress.connect(lambda f, m: fractions.append(f))
-    job = panel.run_steady("mean")
+    # from the Tools menu: the inflow chosen next to the button (mean by default)
+    action = window.actions_by_id["flow.run_steady"]
+    tools = [a for a in window.menuBar().actions() if a.text().replace("&", "") == "Tools"]
+    assert action in tools[0].menu().actions()
+    action.trigger()
+    job = window.jobs.current
     assert job is not None and window.jobs.busy
+    assert job.title == "Steady mean 3D flow of 'baseline'"
     qtbot.waitUntil(lambda: bool(fractions) and fractions[-1] > 0.1, timeout=60000)
     window.jobs.cancel()
     wait_idle(qtbot, window, 10000)   # the child is killed at once, not after the solve

@@ -9,8 +9,6 @@ from typing import Any
 
 from twindesk.cli.output import CommandResult, ProgressBar
 
-ARTIFACT_PREFIX = "result:flow"
-
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("flow", parents=[common],
@@ -51,50 +49,18 @@ def _human(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_fields(fields: dict):
-    from twindesk.io.flow_mesh import write_tet_vtu
-
-    def writer(path: Path) -> None:
-        write_tet_vtu(path, fields["points_lps_mm"], fields["tets"], {
-            "velocity_m_s": fields["velocity_m_s"], "pressure_mmhg": fields["pressure_mmhg"],
-            "wss_pa": fields["wss_pa"], "on_wall": fields["on_wall"]})
-    return writer
-
-
 def cmd_flow(args: argparse.Namespace) -> CommandResult:
-    from twindesk.jobs import run_job
-    from twindesk.jobs.subprocess_runner import run_in_subprocess
     from twindesk.model.case import Case
     from twindesk.sim.flow.case_flow import CaseFlowParams
+    from twindesk.sim.flow.store import run_steady
 
     with Case.open(args.case, write=True, require_write=True) as case:
         params = CaseFlowParams(str(case.path), args.structure, args.scenario, args.flow,
                                 args.solver)
         bar = ProgressBar(args, "flow")
         try:
-            if args.in_process:
-                out = run_job(_run_flow, params, bar, bar.cancel)
-            else:
-                out = run_in_subprocess("twindesk.sim.flow.case_flow:run", params, bar,
-                                        bar.cancel)
+            stored = run_steady(case, params, bar, bar.cancel, in_process=args.in_process)
         finally:
             bar.done()
-        summary = out["summary"]
-        key = f"{ARTIFACT_PREFIX}:{args.scenario}:{args.flow}"
-        meta = {k: summary[k] for k in ("scenario", "flow", "inflow_l_min",
-                                        "pressure_drop_root_mmhg", "pressure_drop_aorta_mmhg",
-                                        "peak_velocity_m_s", "software", "boundary_source")}
-        meta["point_data"] = {"velocity_m_s": "m/s", "pressure_mmhg": "mmHg",
-                              "wss_pa": "Pa (wall points; 0 inside)", "on_wall": "0/1"}
-        case.put_artifact(key, _write_fields(out["fields"]), ".vtu", "result", meta)
-        case.put_json(f"{key}:summary", summary, "result", {"of": key})
-        case.save("flow", {"scenario": args.scenario, "flow": args.flow,
-                           "artifact": key, "software": summary["software"]})
-    result = {"case": str(args.case), "artifact": key, **summary}
+    result = {"case": str(args.case), **stored}
     return CommandResult(result, _human)
-
-
-def _run_flow(params, progress, cancel):
-    from twindesk.sim.flow.case_flow import run
-
-    return run(params, progress, cancel)

@@ -2,7 +2,8 @@
 spawned child, and the others run on the window's lent case (:mod:`twindesk.ui.case_jobs`).
 
 Each adapter only calls the Qt-free core (``twindesk.sim.lumped``, ``twindesk.sim.pulsatile``,
-``twindesk.sim.scenarios``, ``twindesk.geometry.jobs``); nothing here computes.
+``twindesk.sim.flow.store``, ``twindesk.sim.scenarios``, ``twindesk.geometry.jobs``); nothing
+here computes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,18 @@ def pulsatile_job(case, request: tuple, progress, cancel) -> dict[str, Any]:
 
     params, resume = request
     return run_pulsatile(case, params, progress, cancel, resume=resume)
+
+
+def steady_job(case, request: tuple[str, str, str], progress, cancel) -> dict[str, Any]:
+    """``request = (structure, scenario, flow)``, flow "mean" or "peak": the steady 3D solve
+    in its child process (Cancel ends it at once), stored in the (lent) case as
+    ``twindesk flow`` stores it; returns ``{"artifact", **summary}``."""
+    from twindesk.sim.flow.case_flow import CaseFlowParams
+    from twindesk.sim.flow.store import run_steady
+
+    structure, scenario, flow = request
+    return run_steady(case, CaseFlowParams(str(case.path), structure, scenario, flow),
+                      progress, cancel)
 
 
 def mesh_job(case, structure: str, progress, cancel) -> dict[str, Any]:

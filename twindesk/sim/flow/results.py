@@ -1,6 +1,7 @@
-"""The steady 3D flow results stored in a case by ``twindesk flow`` (Qt-free).
+"""The steady 3D flow results stored in a case (Qt-free).
 
-``twindesk flow CASE --scenario NAME --flow mean|peak`` stores two artefacts:
+``twindesk flow CASE --scenario NAME --flow mean|peak`` and the Flow panel's "Run steady 3D"
+store, through :func:`twindesk.sim.flow.store.run_steady`, two artefacts:
 
 * ``result:flow:<scenario>:<flow>`` — a VTU of the flow mesh (points in LPS mm) with point
   data ``velocity_m_s`` (3-vector, m/s), ``pressure_mmhg``, ``wss_pa`` (wall points; 0

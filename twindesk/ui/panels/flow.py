@@ -5,9 +5,11 @@ Logic lives in the Qt-free core: :func:`twindesk.sim.scenarios.define.list_scena
 :func:`~twindesk.sim.scenarios.define.add_scenario` (the list and "Add scenario…"),
 :func:`twindesk.sim.lumped.jobs.simulate_case` ("Run 0D"),
 :func:`twindesk.sim.pulsatile.store.run_pulsatile` ("Run 3D pulsatile": a child process,
-checkpoints stored as they come, resume), :mod:`twindesk.sim.pulsatile.views` (colour maps,
-sections, streamlines, waveforms), :mod:`twindesk.sim.flow.results` (the steady 3D results of
-``twindesk flow``, shown through the same display) and :func:`twindesk.sim.scenarios.compare.compare_scenarios`
+checkpoints stored as they come, resume), :func:`twindesk.sim.flow.store.run_steady` ("Run
+steady 3D" at mean or peak inflow: a child process, stored as ``twindesk flow`` stores it),
+:mod:`twindesk.sim.pulsatile.views` (colour maps,
+sections, streamlines, waveforms), :mod:`twindesk.sim.flow.results` (the steady 3D results,
+shown through the same display) and :func:`twindesk.sim.scenarios.compare.compare_scenarios`
 with :func:`twindesk.sim.pulsatile.figure.render` (pre/post side by side). The jobs run on the
 window's lent case (:mod:`twindesk.ui.case_jobs`), with progress and Cancel in the status bar.
 """
@@ -25,7 +27,8 @@ from twindesk.sim.pulsatile import views
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.case_jobs import commit_now, require_saved, start_case_job
 from twindesk.ui.flow_display import PLANES, FlowDisplay, plot_waveforms
-from twindesk.sim.flow.results import SteadyResult, load_fields, read_summary, steady_results
+from twindesk.sim.flow.results import (FLOW_LABELS, SteadyResult, load_fields, read_summary,
+                                       steady_results)
 from twindesk.ui.flow_text import describe, num, steady_text, three_d_text, zero_d_text
 from twindesk.ui.panels.base import Panel
 from twindesk.ui.tables import fill_table, make_table
@@ -48,6 +51,7 @@ class FlowPanel(Panel):
         self._grids: dict[str, tuple[str, object]] = {}
         self.compare_dialog = None
         self._pending = False  # something to show once the panel is on screen
+        self._prefer: tuple[str, str] | None = None  # (scenario, result kind) to show next
         layout = QVBoxLayout(self)
         layout.addLayout(self._scenario_column())
         layout.addWidget(self._show_box())
@@ -111,6 +115,19 @@ class FlowPanel(Panel):
         for w in (self.steps, self.cycles, self.resume):
             row.addWidget(w)
         col.addLayout(row)
+        row = QHBoxLayout()
+        self.steady_button = QPushButton("Run steady 3D")
+        self.steady_button.setObjectName("flow_run_steady")
+        self.steady_button.setToolTip("Steady 3D flow (pressure drop, velocity, WSS) at the "
+                                      "chosen inflow (a minute or more; Cancel stops it)")
+        self.steady_button.clicked.connect(lambda: self.run_steady())
+        self.steady_flow = QComboBox()
+        self.steady_flow.setObjectName("flow_steady_flow")
+        self.steady_flow.addItem("at mean flow (cardiac output)", "mean")
+        self.steady_flow.addItem("at peak systolic flow", "peak")
+        row.addWidget(self.steady_button)
+        row.addWidget(self.steady_flow, 1)
+        col.addLayout(row)
         return col
 
     def _show_box(self) -> QGroupBox:
@@ -119,7 +136,8 @@ class FlowPanel(Panel):
         self.result = QComboBox()
         self.result.setObjectName("flow_result")
         self.result.setToolTip("The selected scenario's 3D results: pulsatile (Run 3D "
-                               "pulsatile) and steady (twindesk flow, mean or peak inflow)")
+                               "pulsatile) and steady at mean or peak inflow (Run steady 3D "
+                               "or twindesk flow)")
         self.result.currentIndexChanged.connect(self.show_selected)
         self.field = QComboBox()
         self.field.setObjectName("flow_field")
@@ -163,6 +181,9 @@ class FlowPanel(Panel):
         return [ActionSpec("flow.run3d", "Run 3D &pulsatile flow", "run_3d", "Tools",
                            separator_before=True,
                            tip="Pulsatile 3D flow of the selected scenario (a job)"),
+                ActionSpec("flow.run_steady", "Run s&teady 3D flow", "run_steady", "Tools",
+                           tip="Steady 3D flow of the selected scenario at the inflow chosen "
+                               "in the Flow panel, mean or peak (a job)"),
                 ActionSpec("flow.compare", "Compare &scenarios side by side", "compare",
                            "Tools", tip="Pre/post flow and the differences with intervals")]
 
@@ -298,6 +319,12 @@ class FlowPanel(Panel):
             kinds = [data for data, _ in options]
             self.result.setCurrentIndex(kinds.index(kind) if kind in kinds else 0)
             self.result.blockSignals(False)
+        kinds = [self.result.itemData(i) for i in range(self.result.count())]
+        if self._prefer is not None and self._prefer[0] == name and self._prefer[1] in kinds:
+            self.result.blockSignals(True)  # a result just computed: show it
+            self.result.setCurrentIndex(kinds.index(self._prefer[1]))
+            self.result.blockSignals(False)
+            self._prefer = None
         kind = self.result.currentData()
         if kind is None:
             return None
@@ -434,8 +461,7 @@ class FlowPanel(Panel):
         if name is None or not require_saved(self.window_, "The 3D run"):
             return None
         case = self.window_.session.case
-        if case.artifact(f"mesh:{STRUCTURE}") is None or \
-                case.artifact(f"mesh_boundary:{STRUCTURE}") is None:
+        if not self._has_mesh(case):
             self.offer_mesh()
             return None
         cycles = int(self.cycles.value())
@@ -451,15 +477,47 @@ class FlowPanel(Panel):
         self.window_.show_status(f"3D '{name}': {cyc['completed']} cycles, "
                                  f"{'periodic' if cyc['periodic'] else 'not periodic'}", 10000)
 
-    def offer_mesh(self) -> None:
-        """The 3D run needs the flow mesh: say so, and build it from the aorta mask."""
+    def run_steady(self, flow: str | None = None):
+        """Start the steady 3D solve of the selected scenario at ``flow`` ("mean" or "peak";
+        the choice next to the button when None); returns the job or None."""
+        from twindesk.ui.flow_jobs import steady_job
+
+        flow = flow or self.steady_flow.currentData()
+        name = self._selected_or_report()
+        if name is None or not require_saved(self.window_, "The steady 3D run"):
+            return None
+        if not self._has_mesh(self.window_.session.case):
+            self.offer_mesh("Run steady 3D")
+            return None
+        return start_case_job(self.window_, f"Steady {flow} 3D flow of '{name}'", steady_job,
+                              (STRUCTURE, name, flow), lambda r: self._ran_steady(name, flow, r))
+
+    def _ran_steady(self, name: str, flow: str, summary: dict) -> None:
+        self._prefer = (name, flow)
+        if self.selected_name() == name:
+            self.show_selected()
+        else:
+            self._select(name)
+        drop = num(summary["pressure_drop_aorta_mmhg"], ".3g")
+        self.window_.show_status(f"{FLOW_LABELS[flow].capitalize()} of '{name}': {drop} mmHg "
+                                 f"along the aorta, {summary['solver']['iterations']} "
+                                 "iterations", 10000)
+
+    @staticmethod
+    def _has_mesh(case) -> bool:
+        return all(case.artifact(f"{k}:{STRUCTURE}") is not None
+                   for k in ("mesh", "mesh_boundary"))
+
+    def offer_mesh(self, run: str = "Run 3D pulsatile") -> None:
+        """The 3D runs need the flow mesh: say so, and build it from the aorta mask (then
+        the user presses ``run`` again)."""
         from twindesk.ui.flow_jobs import mesh_job
 
         case = self.window_.session.case
         if case.artifact(f"labels:{STRUCTURE}") is None:
             self.window_.errors.report(InputError(
                 "the 3D run needs a flow mesh of the aorta, and the case has no aorta mask",
-                "segment the aorta (Segmentation panel), then Run 3D pulsatile again"))
+                f"segment the aorta (Segmentation panel), then {run} again"))
             return
         answer = self.window_.ask("Flow mesh needed",
                                   "The 3D run needs a tetrahedral flow mesh of the aorta "
@@ -470,7 +528,7 @@ class FlowPanel(Panel):
             start_case_job(self.window_, "Meshing the aorta for flow", mesh_job, STRUCTURE,
                            lambda r: self.window_.show_status(
                                f"Flow mesh: {r['mesh'].get('tetrahedra', '?')} tetrahedra; "
-                               "now Run 3D pulsatile", 10000))
+                               f"now {run}", 10000))
 
     def compare(self):
         """Pre/post side by side of the two chosen scenarios (a job; opens a window)."""

@@ -357,10 +357,11 @@ def _forcing(res: float, res_prev: float | None, eta_prev: float | None, tol: fl
 
 #: What to do when the nonlinear iteration does not reach a steady state.
 NO_STEADY_STATE_HINT = (
-    "this flow may have no steady laminar solution on this mesh: remesh finer (twindesk mesh "
-    "CASE --structure aorta --edge-mm with a smaller edge), solve the mean rather than the peak "
-    "flow (--flow mean), or run the pulsatile solver, which needs no steady state (twindesk "
-    "scenario run CASE NAME --3d)")
+    "this flow may have no steady laminar solution on this mesh: solve the mean rather than "
+    "the peak flow (twindesk flow CASE --flow mean; in the Flow panel, Run steady 3D at mean "
+    "flow), run the pulsatile solver, which needs no steady state (twindesk scenario run CASE "
+    "NAME --3d; Run 3D pulsatile), or remesh finer (twindesk mesh CASE --structure aorta "
+    "--edge-mm with a smaller edge)")
 
 #: After a Newton step backtracked to this fraction or less, the next step is a Picard step.
 #: Measured on the demo case's aorta (86,849 tets, mean flow): Newton steps from residuals

@@ -463,7 +463,7 @@ RAMP_LEVEL_TOL = 1.5
 #: the solve stops at once with the flow it reached, rather than iterating for minutes from
 #: a hopeless start (demo aorta at peak flow: predicted residual 7·10⁴, 60 iterations and
 #: 14 minutes to the same error).
-RAMP_MAX_LEVELS = 20
+RAMP_MAX_LEVELS = 30
 RAMP_JUMP_RESIDUAL = 20 * RAMP_PREDICTOR_RESIDUAL
 #: Predictor probes per level.
 RAMP_PROBES = 8

@@ -115,8 +115,13 @@ class View3D(QWidget):
         self._bar_titles = titles
         for name, surf in surfaces.items():
             if name not in self._surface_actors:
+                # a new colour bar goes above those already shown (a device's contact
+                # pressure and a flow field would otherwise print over each other)
+                title = _bar_title(surf)
+                slot = len(self.plotter.scalar_bars) \
+                    if title and title not in self.plotter.scalar_bars else 0
                 actor = self.plotter.add_mesh(surf.mesh, name=f"surface:{name}", render=False,
-                                              **_mesh_style(surf))
+                                              **_mesh_style(surf, slot))
                 self._surface_actors[name] = (surf.mesh, actor)
             self._surface_actors[name][1].SetVisibility(surf.visible)
         self.request_render()
@@ -196,11 +201,15 @@ def _bar_title(surf) -> str | None:
     return meta.get("scalar_title", meta["scalars"]) if meta.get("scalars") else None
 
 
-def _mesh_style(surf) -> dict:
+#: Height of one colour-bar slot (fraction of the view): bar, labels and title.
+BAR_SLOT = 0.14
+
+
+def _mesh_style(surf, bar_slot: int = 0) -> dict:
     """add_mesh keywords of a surface: its colour, or per-point scalars with a colour map
     (``meta`` keys ``scalars``, ``cmap``, ``clim``, ``scalar_title``, ``fmt`` and
-    ``n_labels`` of the bar's labels), and a line width
-    for line meshes (``line_width``)."""
+    ``n_labels`` of the bar's labels) whose bar sits in slot ``bar_slot`` from the bottom,
+    and a line width for line meshes (``line_width``)."""
     meta = surf.meta or {}
     style = {"smooth_shading": True, "specular": 0.3}
     if meta.get("scalars"):
@@ -210,7 +219,8 @@ def _mesh_style(surf) -> dict:
                      # right edge of a narrow view
                      scalar_bar_args={"title": _bar_title(surf),
                                       "vertical": False, "position_x": 0.2,
-                                      "position_y": 0.04, "height": 0.07, "width": 0.6,
+                                      "position_y": 0.04 + BAR_SLOT * bar_slot,
+                                      "height": 0.07, "width": 0.6,
                                       "title_font_size": 14, "label_font_size": 12,
                                       "n_labels": meta.get("n_labels", 4),
                                       "fmt": meta.get("fmt", "%.0f"),

@@ -296,3 +296,22 @@ def test_cli_scenario_run_3d(run_cli, tube_case):
     assert r.json["scenarios"][1]["results"] == {"0d": True, "3d_pulsatile": True}
     r = run_cli("compare", tube_case, "baseline", "fast", "--json")
     assert r.json["three_d"] is None and "baseline" in r.json["three_d_missing"]
+
+
+def test_reading_a_partial_physiology_block_does_not_change_the_document():
+    import copy
+
+    from twindesk.sim.lumped.store import BASELINE, physiology, scenario_names
+    from twindesk.sim.scenarios.define import list_scenarios
+
+    doc = {"physiology": {"cardiac_output_l_min": 0.5}}
+    before = copy.deepcopy(doc)
+    phys = physiology(doc)
+    assert phys["scenarios"] == {} and phys["results"] == {} and phys["calibrations"] == []
+    assert phys["cardiac_output_l_min"] == 0.5
+    assert scenario_names(doc) == [BASELINE]
+    assert [s["name"] for s in list_scenarios(doc)] == [BASELINE]
+    assert doc == before
+    # A complete block is the document's own (writers may change it in place).
+    full = {"physiology": physiology(doc)}
+    assert physiology(full) is full["physiology"]

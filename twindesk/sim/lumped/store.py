@@ -36,19 +36,26 @@ MODEL_ID = "lv-elastance+bernoulli-valve+rcr+venous/1"
 BASELINE = "baseline"
 
 
+def _empty_physiology() -> dict[str, Any]:
+    return {"model": MODEL_ID, "scenarios": {}, "calibrations": [], "results": {}}
+
+
 def physiology(doc: dict[str, Any]) -> dict[str, Any]:
-    """The physiology block of a case document (an empty, valid one when absent)."""
+    """The physiology block of a case document with every key present (an empty, valid one
+    when absent).
+
+    Reading never changes ``doc``: a block missing keys is returned as a completed copy (a
+    case opened in the window would otherwise count as changed). Writers store what they
+    changed back as ``doc["physiology"]``.
+    """
     phys = doc.get("physiology")
     if phys is None:
-        return {"model": MODEL_ID, "scenarios": {}, "calibrations": [], "results": {}}
+        return _empty_physiology()
     if not isinstance(phys, dict) or not isinstance(phys.get("scenarios", {}), dict):
         raise CaseError("case.json: 'physiology' is damaged (expected an object with "
                         "'scenarios')", "restore case.json or recalibrate the case")
-    phys.setdefault("model", MODEL_ID)
-    phys.setdefault("scenarios", {})
-    phys.setdefault("calibrations", [])
-    phys.setdefault("results", {})
-    return phys
+    missing = {k: v for k, v in _empty_physiology().items() if k not in phys}
+    return {**phys, **missing} if missing else phys
 
 
 def scenario_names(doc: dict[str, Any]) -> list[str]:

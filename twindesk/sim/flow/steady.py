@@ -475,16 +475,18 @@ def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
     full flow (the first probe).
 
     Probes start at the full flow and shrink the step until the secant predictor's residual
-    is at most RAMP_PREDICTOR_RESIDUAL. From the Stokes start (``done == 0``) the residual
-    grows like the step, so the step shrinks in proportion; later, a secant predictor's
-    error grows like the step squared, so it shrinks with the square root, and the first
-    retry is at most twice the last level's step. A linear model there took steps ~10³ times
-    too small once the full flow was far (demo aorta at peak flow, 17 L/min: residual 7·10⁴
-    at the full flow, levels crept from 16 % to 18 % of the flow in steps of 0.1–0.6 % until
-    the levels ran out, each predictor residual 0.9–1.7, well below the limit).
+    is at most RAMP_PREDICTOR_RESIDUAL, assuming the residual grows like the step (true from
+    the Stokes start, ``done == 0``, and near enough for the moderate residuals of a mean
+    flow). When that model would cut the step below half the last level's, the residual at
+    the full flow is far beyond it (a secant predictor's error grows at least like the step
+    squared): the next probe is then twice the last step, and later probes shrink with the
+    square root. The linear model alone took steps ~10³ times too small at peak flow on the
+    demo aorta (17 L/min, residual 7·10⁴ at the full flow): levels crept from 16 % to 18 %
+    of the flow in steps of 0.1–0.6 % with predictor residuals of 0.9–1.7 until the levels
+    ran out.
     """
     (f0, x0), (f1, x1) = solved
-    frac, r_full = 1.0, None
+    frac, r_full, far = 1.0, None, False
     for probe in range(RAMP_PROBES):
         asmb.set_flow_fraction(frac)
         x = x1 + (frac - f1) / (f1 - f0) * (x1 - x0)  # secant predictor
@@ -495,12 +497,11 @@ def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
         if r <= RAMP_PREDICTOR_RESIDUAL:
             break
         step, target = frac - done, 0.8 * RAMP_PREDICTOR_RESIDUAL / r
-        if done == 0:
-            new = step * min(0.5, target)
-        else:
+        new = step * min(0.5, target)
+        if probe == 0 and done > 0 and step_last and new < 0.5 * step_last:
+            far, new = True, min(2 * step_last, 0.5 * step)
+        elif far:
             new = step * min(0.5, max(0.25, np.sqrt(target)))
-            if probe == 0 and step_last:
-                new = max(step * min(0.5, np.sqrt(target)), min(2 * step_last, 0.5 * step))
         frac = done + new
     return frac, x, r_full
 

@@ -479,8 +479,8 @@ def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
     the Stokes start, ``done == 0``, and near enough for the moderate residuals of a mean
     flow). When that model would cut the step below half the last level's, the residual at
     the full flow is far beyond it (a secant predictor's error grows at least like the step
-    squared): the next probe is then twice the last step, and later probes shrink with the
-    square root. The linear model alone took steps ~10³ times too small at peak flow on the
+    squared): the next probe is then the larger of the square-root model's step and twice
+    the last step, and later probes shrink with the square root. The linear model alone took steps ~10³ times too small at peak flow on the
     demo aorta (17 L/min, residual 7·10⁴ at the full flow): levels crept from 16 % to 18 %
     of the flow in steps of 0.1–0.6 % with predictor residuals of 0.9–1.7 until the levels
     ran out.
@@ -499,7 +499,8 @@ def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
         step, target = frac - done, 0.8 * RAMP_PREDICTOR_RESIDUAL / r
         new = step * min(0.5, target)
         if probe == 0 and done > 0 and step_last and new < 0.5 * step_last:
-            far, new = True, min(2 * step_last, 0.5 * step)
+            far = True
+            new = max(step * min(0.5, np.sqrt(target)), min(2 * step_last, 0.5 * step))
         elif far:
             new = step * min(0.5, max(0.25, np.sqrt(target)))
         frac = done + new

@@ -73,20 +73,16 @@ def read_summary(case, result: SteadyResult) -> dict[str, Any]:
     CaseError
         When the summary is not stored, its file is missing, or it is not a JSON object.
     """
+    again = f"run twindesk flow CASE --scenario {result.scenario} --flow {result.flow} again"
     if case.artifact(result.summary_key) is None:
-        raise CaseError(f"'{result.summary_key}' is not stored in the case",
-                        f"run twindesk flow CASE --scenario {result.scenario} "
-                        f"--flow {result.flow} again")
+        raise CaseError(f"'{result.summary_key}' is not stored in the case", again)
     try:
         summary = case.read_json(result.summary_key)
     except ValueError as exc:  # JSON that does not parse (json.JSONDecodeError)
-        raise CaseError(f"'{result.summary_key}' is not valid JSON ({exc})",
-                        f"run twindesk flow CASE --scenario {result.scenario} "
-                        f"--flow {result.flow} again") from exc
+        raise CaseError(f"'{result.summary_key}' is not valid JSON ({exc})", again) from exc
     if not isinstance(summary, dict):
         raise CaseError(f"'{result.summary_key}' holds {type(summary).__name__}, not a "
-                        "summary object", f"run twindesk flow CASE --scenario "
-                        f"{result.scenario} --flow {result.flow} again")
+                        "summary object", again)
     return summary
 
 

@@ -469,6 +469,14 @@ RAMP_JUMP_RESIDUAL = 20 * RAMP_PREDICTOR_RESIDUAL
 RAMP_PROBES = 8
 
 
+def _predict(asmb: _Assembler, solved: list, frac: float) -> np.ndarray:
+    """Set the flow fraction ``frac`` and return the secant predictor through the last two
+    solved levels ``solved = [(f0, x0), (f1, x1)]``."""
+    (f0, x0), (f1, x1) = solved
+    asmb.set_flow_fraction(frac)
+    return x1 + (frac - f1) / (f1 - f0) * (x1 - x0)
+
+
 def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
                 step_last: float | None) -> tuple[float, np.ndarray, float]:
     """The next flow fraction, its predicted iterate and the predictor's residual at the
@@ -480,16 +488,14 @@ def _next_level(asmb: _Assembler, trace: _Trace, solved: list, done: float,
     flow). When that model would cut the step below half the last level's, the residual at
     the full flow is far beyond it (a secant predictor's error grows at least like the step
     squared): the next probe is then the larger of the square-root model's step and twice
-    the last step, and later probes shrink with the square root. The linear model alone took steps ~10³ times too small at peak flow on the
-    demo aorta (17 L/min, residual 7·10⁴ at the full flow): levels crept from 16 % to 18 %
-    of the flow in steps of 0.1–0.6 % with predictor residuals of 0.9–1.7 until the levels
-    ran out.
+    the last step, and later probes shrink with the square root. The linear model alone
+    took steps ~10³ times too small at peak flow on the demo aorta (17 L/min, residual
+    7·10⁴ at the full flow): levels crept from 16 % to 18 % of the flow in steps of
+    0.1–0.6 % with predictor residuals of 0.9–1.7 until the levels ran out.
     """
-    (f0, x0), (f1, x1) = solved
     frac, r_full, far = 1.0, None, False
     for probe in range(RAMP_PROBES):
-        asmb.set_flow_fraction(frac)
-        x = x1 + (frac - f1) / (f1 - f0) * (x1 - x0)  # secant predictor
+        x = _predict(asmb, solved, frac)
         ta, tc = time.perf_counter(), time.process_time()
         r = _residual(asmb, x)
         trace.add("assembly", ta, tc)
@@ -548,9 +554,7 @@ def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,
                     f"the full flow is still far (predicted residual {r_full:.1e})",
                     NO_STEADY_STATE_HINT)
             frac = 1.0
-            (f0, x0), (f1, x1) = solved
-            asmb.set_flow_fraction(frac)
-            x = x1 + (frac - f1) / (f1 - f0) * (x1 - x0)
+            x = _predict(asmb, solved, frac)
         levels.append(frac)
         lin.rebuild = True  # a new flow level changes the operator most
         sub = lambda f, m="", fr=frac, f0=done: progress(

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QLabel, QPushButton, QSpinBox, QVBoxLayout)
 
 from twindesk.errors import InputError, TwindeskError
+from twindesk.sim.flow.results import (FLOW_LABELS, SteadyResult, load_fields, read_summary,
+                                       steady_results)
 from twindesk.sim.pulsatile import views
 from twindesk.ui.actions import ActionSpec
 from twindesk.ui.case_jobs import commit_now, require_saved, start_case_job
 from twindesk.ui.flow_display import PLANES, FlowDisplay, plot_waveforms
-from twindesk.sim.flow.results import (FLOW_LABELS, SteadyResult, load_fields, read_summary,
-                                       steady_results)
 from twindesk.ui.flow_text import describe, num, steady_text, three_d_text, zero_d_text
 from twindesk.ui.panels.base import Panel
 from twindesk.ui.tables import fill_table, make_table
@@ -309,22 +309,18 @@ class FlowPanel(Panel):
         options = [("pulsatile", f"{name} – 3D pulsatile")] \
             if name in (doc.get("pulsatile") or {}) else []
         options += [(r.flow, r.label) for r in steady_results(doc, name)]
+        kinds = [data for data, _ in options]
+        kind = self.result.currentData()
+        if self._prefer is not None and self._prefer[0] == name and self._prefer[1] in kinds:
+            kind, self._prefer = self._prefer[1], None  # a result just computed: show it
+        self.result.blockSignals(True)
         if [self.result.itemText(i) for i in range(self.result.count())] != \
                 [label for _, label in options]:
-            kind = self.result.currentData()
-            self.result.blockSignals(True)
             self.result.clear()
             for data, label in options:
                 self.result.addItem(label, data)
-            kinds = [data for data, _ in options]
-            self.result.setCurrentIndex(kinds.index(kind) if kind in kinds else 0)
-            self.result.blockSignals(False)
-        kinds = [self.result.itemData(i) for i in range(self.result.count())]
-        if self._prefer is not None and self._prefer[0] == name and self._prefer[1] in kinds:
-            self.result.blockSignals(True)  # a result just computed: show it
-            self.result.setCurrentIndex(kinds.index(self._prefer[1]))
-            self.result.blockSignals(False)
-            self._prefer = None
+        self.result.setCurrentIndex(kinds.index(kind) if kind in kinds else 0)
+        self.result.blockSignals(False)
         kind = self.result.currentData()
         if kind is None:
             return None

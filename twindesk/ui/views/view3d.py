@@ -113,11 +113,18 @@ class View3D(QWidget):
             if title in self.plotter.scalar_bars:
                 self.plotter.remove_scalar_bar(title, render=False)
         self._bar_titles = titles
+        renewed: set[str] = set()
         for name, surf in surfaces.items():
             if name not in self._surface_actors:
+                title = _bar_title(surf)
+                # pyvista widens a shared bar to the union of its mappers' ranges, old ones
+                # included: another result with the same title (steady peak after mean,
+                # 99–127 mmHg instead of 124–127) would be coloured over the old range
+                if title and title not in renewed and title in self.plotter.scalar_bars:
+                    self.plotter.remove_scalar_bar(title, render=False)
+                renewed.add(title)
                 # a new colour bar goes above those already shown (a device's contact
                 # pressure and a flow field would otherwise print over each other)
-                title = _bar_title(surf)
                 slot = len(self.plotter.scalar_bars) \
                     if title and title not in self.plotter.scalar_bars else 0
                 actor = self.plotter.add_mesh(surf.mesh, name=f"surface:{name}", render=False,

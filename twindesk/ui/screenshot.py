@@ -42,17 +42,19 @@ def wait_for_jobs(window, timeout_s: float = LOAD_TIMEOUT_S) -> None:
 
 def grab_widget(widget, size: tuple[int, int]):
     """Show ``widget`` at ``size``, render, and return its QImage (3D views included)."""
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from twindesk.ui.views.view3d import View3D
 
     widget.resize(*size)
     widget.show()
     for _ in range(5):
         QApplication.processEvents()
-    for view in widget.findChildren(object):
-        if hasattr(view, "render_now"):
+    # isinstance, not hasattr: hasattr on a VTK render-window widget goes through its
+    # __getattr__ into the VTK interactor (a full-suite run once crashed in this loop)
+    for view in [widget, *widget.findChildren(QWidget)]:
+        if isinstance(view, View3D):
             view.render_now()
-    if hasattr(widget, "render_now"):
-        widget.render_now()
     QApplication.processEvents()
     return widget.grab().toImage()
 

@@ -86,6 +86,7 @@ def synthetic_case(tmp_path) -> SyntheticCase:
 @pytest.fixture
 def main_window(qtbot, tmp_path):
     """A main window with throw-away settings; everything is closed afterwards."""
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     from twindesk.ui.main_window import MainWindow
@@ -101,6 +102,11 @@ def main_window(qtbot, tmp_path):
     window.shutdown()
     window.close()
     window.deleteLater()
+    # Delete it now: processEvents() does not run deferred deletions posted outside an event
+    # loop, so closed windows (with their VTK render windows) used to be destroyed at some
+    # nested event loop of a later test. Full GUI runs crashed (segfault) at random places
+    # of later tests, about one run in three.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     QApplication.processEvents()
     leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     assert not leaked, f"windows left open: {[w.objectName() or type(w).__name__ for w in leaked]}"

@@ -559,8 +559,9 @@ def _next_level(asmb: _Assembler, lin: _Linear, trace: _Trace, solved: list, don
     Measured on the demo aorta at peak flow (17 L/min, Re 4740, residual 7·10⁴ at the full
     flow): the linear model alone crept from 16 % to 18 % of the flow in steps of 0.1–0.6 %
     until the levels ran out; the square-root model on the secant alone crept at 1–2 % and
-    stopped at 64 % after 29 levels, and so did the iteration-count step controller on the
-    secant alone. With the tangent (probed on 14 of the levels, 18–35 CPU-s each) the steps
+    stopped at 64 % after 29 levels; the iteration-count step controller with damped secants
+    still crept at 1–2 % (stopped by hand at 48 %). With the tangent (computed on 14 of the
+    levels, 18–35 CPU-s each) the steps
     were 2–6 %; where both were probed (13 times) the tangent's residual was 1.2–3.2 times
     lower than the secant's (once 12 times, once 15 % higher), and the full flow was
     reached after 29 levels in 1,440 CPU-s.

@@ -523,9 +523,7 @@ def _tangent(asmb: _Assembler, lin: _Linear, level: tuple[float, np.ndarray]
     dF = []
     for f in (f1 + h, f1 - h):
         asmb.set_flow_fraction(f)
-        u, _ = asmb.expand(x1)
-        system, b = asmb.system(u)
-        dF.append(b - system.matvec(x1))
+        dF.append(_residual_vector(asmb, x1))
     asmb.set_flow_fraction(f1)
     u, _ = asmb.expand(x1)
     system, _ = asmb.system(u)
@@ -561,10 +559,9 @@ def _next_level(asmb: _Assembler, lin: _Linear, trace: _Trace, solved: list, don
     until the levels ran out; the square-root model on the secant alone crept at 1–2 % and
     stopped at 64 % after 29 levels; the iteration-count step controller with damped secants
     still crept at 1–2 % (stopped by hand at 48 %). With the tangent (computed on 14 of the
-    levels, 18–35 CPU-s each) the steps
-    were 2–6 %; where both were probed (13 times) the tangent's residual was 1.2–3.2 times
-    lower than the secant's (once 12 times, once 15 % higher), and the full flow was
-    reached after 29 levels in 1,440 CPU-s.
+    levels, 18–35 CPU-s each) the steps were 2–6 %; where both were probed (13 times) the
+    tangent's residual was 1.2–3.2 times lower than the secant's (once 12 times, once 15 %
+    higher), and the full flow was reached after 29 levels in 1,440 CPU-s.
     """
     frac, r_full, far, tangent = 1.0, None, False, None
     for probe in range(RAMP_PROBES):
@@ -600,10 +597,15 @@ def _probe_residual(asmb: _Assembler, trace: _Trace, x: np.ndarray) -> float:
     return r
 
 
-def _residual(asmb: _Assembler, x: np.ndarray) -> float:
+def _residual_vector(asmb: _Assembler, x: np.ndarray) -> np.ndarray:
+    """The Navier–Stokes residual b − A(u)·x of the iterate ``x`` at the current flow."""
     u, _ = asmb.expand(x)
     system, b = asmb.system(u)
-    return float(np.linalg.norm(b - system.matvec(x)) / asmb.residual_scale())
+    return b - system.matvec(x)
+
+
+def _residual(asmb: _Assembler, x: np.ndarray) -> float:
+    return float(np.linalg.norm(_residual_vector(asmb, x)) / asmb.residual_scale())
 
 
 def _solve_steady(domain: FlowDomain, params: SteadyFlowParams, progress=None,

@@ -32,6 +32,18 @@ class ReportParams:
     out: Path
 
 
+def _finding(check: dict[str, Any]) -> str | None:
+    """A check's result in one sentence, where the check has more to say than its error."""
+    if check.get("name") != "fda_nozzle" or not isinstance(check.get("details"), dict):
+        return None
+    from twindesk.sim.flow.nozzle_check import finding
+
+    try:
+        return finding(check["details"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # an older or damaged result: the table row still stands
+
+
 def verification_evidence() -> dict[str, Any] | None:
     """The latest result of every check ``twindesk verify`` has run on this workstation.
 
@@ -61,7 +73,8 @@ def verification_evidence() -> dict[str, Any] | None:
                                      "tolerance": c.get("tolerance"), "unit": "",
                                      "passed": bool(c.get("passed")),
                                      "metric": c.get("metric"), "size": run.get("size"),
-                                     "time_utc": run.get("time_utc")}
+                                     "time_utc": run.get("time_utc"),
+                                     "finding": _finding(c)}
     if not latest:
         return None
     return {"time_utc": newest, "twindesk_version": version or __version__,

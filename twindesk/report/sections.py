@@ -367,6 +367,7 @@ def verification(case, ctx: Context) -> Section:
                     f"{_text(evidence.get('twindesk_version'))}. Result and tolerance are in "
                     f"the units of each check's error measure{': ' + metrics if metrics else ''}.",
                     (0.46, 0.18, 0.18, 0.18)))
+        s.add(*(Paragraph(_text(c["finding"]), "body") for c in checks if c.get("finding")))
     else:
         s.add(Missing("twindesk verify has not been run on this workstation, so no solver "
                       "verification results can be shown", "run twindesk verify"))

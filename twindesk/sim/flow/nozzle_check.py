@@ -24,7 +24,7 @@ read 0.08929 m/s at 0.9595 × nominal (band top 0.08929) and -42 mm 0.37742 m/s 
 come from three separate parts of the nozzle:
 
 * inlet pipe against throat: -64 mm (developed flow, u_centre ≈ 2 Q / (π R²), raised ~1 % by
-  the cone 1.3 mm downstream) allows at most 0.960 × nominal; the throat station -20 mm needs
+  the cone 1.3 mm downstream) allows at most 0.959 × nominal; the throat station -20 mm needs
   at least 0.969;
 * the cone: -42 mm needs 1.012–1.022 × nominal, above every other station's ceiling;
 * the jet: 48 mm needs ≥ 0.983, 24 mm allows ≤ 0.980.

@@ -53,6 +53,11 @@ def is_number(value: Any) -> bool:
 def fmt(value: Any, unit: str | None = None, sig: int = 3) -> str:
     """A finite number to ``sig`` significant digits (no exponent for usual sizes) + unit.
 
+    Trailing zeros after the decimal point are dropped on purpose (1.0035 L/min prints as
+    "1 L/min", not "1.00 L/min"): clinical documents avoid them because "1.0" is misread as
+    "10" (The Joint Commission, "Do Not Use" list of abbreviations, 2004; ISMP list of
+    error-prone abbreviations).
+
     Raises
     ------
     TwindeskError

@@ -42,6 +42,11 @@ def _software(software: Any) -> str | None:
     return "; ".join(parts)
 
 
+def _label(name: Any, default: str) -> str:
+    """A stored identifier (``left_subclavian``) as words, whitespace collapsed."""
+    return " ".join(str(name or default).replace("_", " ").split())
+
+
 def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(quantity, value with unit) of a steady summary; values that are not finite numbers
     are left out (``pressure_drop_root_mmhg`` null says why)."""
@@ -49,8 +54,7 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     at = section.get("distance_from_inlet_diameters") if isinstance(section, dict) else None
     root = "Pressure drop across the aortic root" + (
         f" (inlet to the section {fmt(at)} inlet diameters downstream)" if is_number(at) else "")
-    desc = " ".join(str(summary.get("descending_outlet") or "descending outlet")
-                    .replace("_", " ").split())
+    desc = _label(summary.get("descending_outlet"), "descending outlet")
     out: list[tuple[str, str | None]] = [
         ("Inflow", _num(summary.get("inflow_l_min"), "L/min")),
         ("Inlet (aortic root) pressure, mean", _num(summary.get("inlet_pressure_mmhg"),
@@ -68,8 +72,7 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
                              _num(o.get("flow_split_percent"), "%"),
                              _num(o.get("pressure_mmhg"), "mmHg", 4)) if p]
         if len(parts) == 3:
-            name = " ".join(str(o.get("name") or "?").replace("_", " ").split())
-            out.append((f"Outlet {name}: flow, split, pressure",
+            out.append((f"Outlet {_label(o.get('name'), '?')}: flow, split, pressure",
                         " · ".join(parts)))
     out.append(("Peak velocity", _num(summary.get("peak_velocity_m_s"), "m/s")))
     w = summary.get("wall_shear_stress") or {}

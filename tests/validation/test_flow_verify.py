@@ -50,7 +50,7 @@ def test_fda_nozzle_reduced_upstream_of_the_step(run_cli, tmp_path):
     since the cone raises the centreline by ~1 % there. The throat station -20 mm needs more
     (measured ≥ 0.971), so no single inflow fits both, and the conflict is not a matter of
     station position: -20 mm would have to move more than 2 mm, whereas the cone station
-    -42 mm reads in its band 0.4 mm downstream (the velocity rises 15 %/mm there).
+    -42 mm would read in its band 0.4 mm downstream (the velocity rises ~14 %/mm there).
     """
     shared_data("fda_nozzle", "re500")
     r = run_cli("verify", "--check", "fda_nozzle", "--size", "reduced", "--out", tmp_path,

@@ -28,38 +28,31 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=cmd_verify)
 
 
-def _bound(x: float | None) -> str:
-    return "any" if x is None else f"{x:.3f}"
-
-
-def _miss_reading(s: dict, admits: list | None) -> str:
+def _miss_reading(s: dict, admits: dict) -> str:
     """How a station outside its band could read inside it: moved along the axis, or at
-    another inflow."""
+    another inflow (when the check solved at two)."""
+    from twindesk.sim.flow.nozzle_check import fraction_text
+
     shift = s.get("position_shift_mm")
-    parts = [f"in band {abs(shift):.2f} mm {'downstream' if shift > 0 else 'upstream'}"
-             if shift is not None else "not in band within ±2 mm"]
-    parts.append("at no inflow" if admits is None else
-                 f"at inflow {_bound(admits[0])}–{_bound(admits[1])} × nominal")
+    if shift is None:
+        parts = ["in band nowhere within ±2 mm along the axis"]
+    else:
+        dist = "< 0.01" if abs(shift) < 0.005 else f"{abs(shift):.2f}"
+        parts = [f"would read in band {dist} mm {'downstream' if shift > 0 else 'upstream'}"]
+    if s["z_mm"] in admits:
+        iv = admits[s["z_mm"]]
+        parts.append("in band at no inflow" if iv is None else
+                     f"would read in band at inflow {fraction_text(iv[0])}–"
+                     f"{fraction_text(iv[1])} × nominal")
     return "; ".join(parts)
 
 
 def _consistency_line(ic: dict) -> str:
+    from twindesk.sim.flow.nozzle_check import consistency_sentence
+
     f1, f2 = ic["flows_fraction_of_nominal"]
-    head = f"inflow consistency (solves at {f1:.3f} and {f2:.3f} × nominal): "
-    common = ic["common_flow_fraction_of_nominal"]
-    if common is not None:
-        return head + f"every station in its band for inflow {_bound(common[0])}–" \
-                      f"{_bound(common[1])} × nominal"
-    by_z = {s["z_mm"]: s["admissible_flow_fraction_of_nominal"] for s in ic["stations"]}
-    za, zb = ic["highest_lower_bound_z_mm"], ic["lowest_upper_bound_z_mm"]
-    text = head + "no single inflow puts every station in its band"
-    if ic["conflicting_pairs_z_mm"]:
-        text += (f" ({len(ic['conflicting_pairs_z_mm'])} conflicting station pairs; e.g. "
-                 f"z {za:g} mm needs ≥ {by_z[za][0]:.3f}, z {zb:g} mm allows ≤ {by_z[zb][1]:.3f})")
-    if ic["stations_never_in_band_z_mm"]:
-        text += " (never in band: z " + ", ".join(
-            f"{z:g}" for z in ic["stations_never_in_band_z_mm"]) + " mm)"
-    return text
+    return (f"inflow consistency (solves at {f1:.3f} and {f2:.3f} × nominal; bounds outside "
+            f"them are extrapolated): {consistency_sentence(ic)}")
 
 
 def _human(d: dict[str, Any]) -> str:
@@ -82,7 +75,7 @@ def _human(d: dict[str, Any]) -> str:
             line = (f"      z {s['z_mm']:7.1f} mm  predicted {s['predicted_m_s']:.3f} m/s"
                     f"  {band}  {mark}")
             if s["within"] is False:
-                line += f"  ({_miss_reading(s, admits.get(s['z_mm']))})"
+                line += f"  ({_miss_reading(s, admits)})"
             lines.append(line)
         if ic:
             lines.append("      " + _consistency_line(ic))

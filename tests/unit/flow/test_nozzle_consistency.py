@@ -84,9 +84,18 @@ def test_verify_text_output_reads_each_miss_and_the_conflict():
              "metric": "m/s", "warnings": [], "seconds": 1.0,
              "details": {"stations": st, "inflow_consistency": ic}}
     text = _human({"checks": [check], "passed": False, "results_file": "verify.json"})
-    assert "in band 0.45 mm downstream; at inflow 1.012–1.022 × nominal" in text
-    assert ("no single inflow puts every station in its band (1 conflicting station pairs; "
-            "e.g. z -42 mm needs ≥ 1.012, z -64 mm allows ≤ 0.960)") in text
+    assert ("(would read in band 0.45 mm downstream; would read in band at inflow "
+            "1.012–1.022 × nominal)") in text
+    assert ("inflow consistency (solves at 0.949 and 1.000 × nominal; bounds outside them are "
+            "extrapolated): No single inflow puts every station in its band (1 conflicting "
+            "station pair; e.g. z = -42 mm needs ≥ 1.012 × nominal, z = -64 mm allows ≤ "
+            "0.960).") in text
+    # without a second solve (no measured data for it) a miss reads by position only
+    check["details"]["inflow_consistency"] = None
+    st[1]["position_shift_mm"] = -0.001
+    text = _human({"checks": [check], "passed": False, "results_file": "verify.json"})
+    assert "OUT  (would read in band < 0.01 mm upstream)\n" in text
+    assert "inflow consistency" not in text
 
 
 def _nozzle_details(common):
@@ -125,8 +134,7 @@ def test_the_report_says_why_the_nozzle_check_failed():
     assert found["fda_nozzle"] == (
         "FDA nozzle (throat Re 500, measured inflow): 1 of 3 stations inside the measured "
         "min–max. No single inflow puts every station in its band (2 conflicting station "
-        "pairs; e.g. z = -42 mm needs ≥ 1.012 × nominal, z = -64 mm allows ≤ 0.960), so the "
-        "datasets, not only the model, limit this check.")
+        "pairs; e.g. z = -42 mm needs ≥ 1.012 × nominal, z = -64 mm allows ≤ 0.960).")
     paragraphs = [b.text for b in verification(None, Context(evidence=ev)).blocks
                   if isinstance(b, Paragraph)]
     assert found["fda_nozzle"] in paragraphs
@@ -142,3 +150,50 @@ def test_nozzle_finding_when_an_inflow_would_fit_and_for_an_old_result():
     assert finding(old) == ("FDA nozzle (throat Re 500, measured inflow): 1 of 3 stations "
                             "inside the measured min–max.")
     assert finding({"stations": []}) is None
+    # a station in band at no inflow empties the intersection without a conflicting pair
+    never = _nozzle_details(None)
+    ic = never["inflow_consistency"]
+    ic.update(conflicting_pairs_z_mm=[], stations_never_in_band_z_mm=[-42.0])
+    assert finding(never).endswith("No single inflow puts every station in its band (in band "
+                                   "at no inflow: z = -42 mm).")
+
+
+def test_consistency_of_two_solves_is_schema_valid_json():
+    """The block ``check_fda_nozzle`` stores, built from two made-up solves, passes the
+    ``verify`` schema inside a whole ``--json`` document and survives strict JSON."""
+    import json
+
+    from twindesk.schemas import validate
+    from twindesk.sim.flow.nozzle_check import _inflow_consistency
+
+    judged = [{"z_mm": -64.0, "predicted_m_s": 0.0883, "measured_min_m_s": 0.0850,
+               "measured_max_m_s": 0.0893, "within": True, "judged": True},
+              {"z_mm": -42.0, "predicted_m_s": 0.3558, "measured_min_m_s": 0.3774,
+               "measured_max_m_s": 0.3807, "within": False, "judged": True},
+              {"z_mm": 60.0, "predicted_m_s": 0.5, "measured_min_m_s": 0.6,
+               "measured_max_m_s": 0.7, "within": False, "judged": True}]
+    q_nom = 5.2e-6
+    # -64 and -42 rise with the flow; 60 mm does not change with it (never in band)
+    ic = _inflow_consistency(judged, 0.949 * q_nom, q_nom, [0.0930, 0.3733, 0.5], q_nom)
+    adm = {s["z_mm"]: s["admissible_flow_fraction_of_nominal"] for s in ic["stations"]}
+    assert adm[-64.0][1] == pytest.approx(0.949 + 0.051 * (0.0893 - 0.0883) / (0.0930 - 0.0883))
+    assert adm[-42.0][0] == pytest.approx(0.949 + 0.051 * (0.3774 - 0.3558) / (0.3733 - 0.3558))
+    assert adm[60.0] is None
+    assert ic["stations_never_in_band_z_mm"] == [60.0]
+    assert ic["conflicting_pairs_z_mm"] == [[-42.0, -64.0]]
+    assert ic["common_flow_fraction_of_nominal"] is None
+    assert ic["n_within_at_second_flow"] == 0
+    doc = {"passed": False, "size": "full", "software": {"twindesk": "x", "numpy": "x",
+           "scipy": "x", "scikit-fem": "x", "pyamg": "x"}, "time_utc": "t", "seconds": 1.0,
+           "results_file": "verify.json",
+           "checks": [{"name": "fda_nozzle", "passed": False, "error": 0.02, "tolerance": 0.0,
+                       "metric": "m/s", "warnings": [], "seconds": 1.0,
+                       "details": {"stations": [{**r, "measured_mean_m_s": 0.0,
+                                                 "position_shift_mm": None} for r in judged],
+                                   "inflow_consistency": ic}}]}
+    validate("verify", json.loads(json.dumps(doc, allow_nan=False)))
+    doc["checks"][0]["details"]["inflow_consistency"]["stations"][0]["predicted_m_s"] = [0.1]
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError, match="too short"):
+        validate("verify", doc)

@@ -35,7 +35,7 @@ The conflicts are not discretisation error. Refining the upstream part (domain c
 z = 10 mm, which leaves every upstream station unchanged to 5 digits; 22k → 73k → 176k
 tetrahedra, rings 4 → 6 → 8, axial sizes ÷ 1.5, ÷ 2) moves -64 mm 0.09305 → 0.09294 → 0.09289,
 -42 mm 0.37329 → 0.37204 → 0.37168 (away from the band) and -20 mm 0.67546 → 0.67561 → 0.67559
-m/s at nominal flow: ≤ 0.4 %, against gaps of 0.9 % (inlet pipe – throat) and 5 % (cone) of the
+m/s at nominal flow: ≤ 0.5 %, against gaps of 0.9 % (inlet pipe – throat) and 5 % (cone) of the
 flow. Refining the whole nozzle (53k → 182k tetrahedra, rings 4 → 6, axial sizes ÷ 1.5) moves
 every jet station (8–80 mm) by ≤ 0.05 % at nominal flow, so the jet conflicts stand too: 48 mm
 against the inlet pipe by 2.4 % of the flow, the 0.1–0.3 % gaps by 3–8 times what refinement

@@ -310,7 +310,8 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
     root = shared_data_dir()
     datasets = fn.load_measured(root / "fda_nozzle" if root else None) if re == 500 else []
     q_nominal = fn.flow_rate_m3_s(re)
-    measured = fn.measured_inlet_flow(datasets) if inlet == "measured" else {}
+    delivered = fn.measured_inlet_flow(datasets)
+    measured = delivered if inlet == "measured" else {}
     if inlet == "measured" and not measured:
         warnings.append("no measured inlet profiles at this Re: the nominal flow is used")
     q = measured.get("flow_m3_s", q_nominal)
@@ -323,8 +324,7 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
     # which inflows each station admits (``inflow_consistency``).
     q2 = None
     if datasets:
-        q2 = q_nominal if inlet_info["source"] == "measured" else \
-            fn.measured_inlet_flow(datasets).get("flow_m3_s")
+        q2 = q_nominal if inlet_info["source"] == "measured" else delivered.get("flow_m3_s")
 
     def solve(q_, lo, hi):
         sub = None if progress is None else (
@@ -362,13 +362,20 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
                      if judged else None, "judged": judged})
     judged = [r for r in rows if r["judged"]]
     passed = bool(judged) and all(r["within"] for r in judged)
-    # How far along the axis each judged station would have to move to read in its band.
-    for r in judged:
-        zz = r["z_mm"] + np.linspace(-SHIFT_RANGE_MM, SHIFT_RANGE_MM, 81)
+    # How far along the axis each judged station would have to move to read in its band
+    # (one sampling call for all stations' lines: each call locates its points afresh).
+    offsets = np.linspace(-SHIFT_RANGE_MM, SHIFT_RANGE_MM, 81)
+    zz = np.array([r["z_mm"] + offsets for r in judged]).reshape(-1)
+    u_lines = np.full(zz.size, np.nan)
+    if judged:
         u_line, _, ok = post.sample(domain, res.velocity_m_s, res.pressure_pa,
                                     np.c_[np.zeros_like(zz), np.zeros_like(zz), zz])
-        shift = position_shift_mm(zz[ok], u_line[2], r["z_mm"], r["measured_min_m_s"],
-                                  r["measured_max_m_s"]) if ok.sum() > 1 else None
+        u_lines[ok] = u_line[2]
+    for r, z_k, u_k in zip(judged, zz.reshape(-1, offsets.size),
+                           u_lines.reshape(-1, offsets.size)):
+        keep = np.isfinite(u_k)
+        shift = position_shift_mm(z_k[keep], u_k[keep], r["z_mm"], r["measured_min_m_s"],
+                                  r["measured_max_m_s"]) if keep.sum() > 1 else None
         r["position_shift_mm"] = None if shift is None else round(shift, 3)
     consistency = None
     if q2 and judged:
@@ -378,10 +385,10 @@ def check_fda_nozzle(size: str = "full", re: float = 500.0, out_dir=None, progre
             warnings.append(f"second solve (inflow {q2 / q_nominal:.3f} × nominal) failed, "
                             f"so no inflow-consistency reading: {exc.message}")
         else:
-            u2, _, ok2 = post.sample(domain, res2.velocity_m_s, res2.pressure_pa,
-                                     np.array([[0.0, 0.0, r["z_mm"]] for r in judged]))
-            if ok2.all():  # the same mesh and points: always, unless the mesh changed
-                consistency = _inflow_consistency(judged, q, q2, u2[2], q_nominal)
+            # judged stations were found inside this mesh for the first solve
+            u2, _, _ = post.sample(domain, res2.velocity_m_s, res2.pressure_pa,
+                                   np.array([[0.0, 0.0, r["z_mm"]] for r in judged]))
+            consistency = _inflow_consistency(judged, q, q2, u2[2], q_nominal)
     if not datasets:
         warnings.append("no measured data available at this Re (or the shared data folder is "
                         "absent): predictions are listed without a verdict")

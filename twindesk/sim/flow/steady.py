@@ -570,8 +570,7 @@ def _next_level(asmb: _Assembler, lin: _Linear, trace: _Trace, solved: list, don
         r_full = r if probe == 0 else r_full
         if tangent is not None and r > RAMP_PREDICTOR_RESIDUAL:
             f1, x1 = solved[-1]
-            asmb.set_flow_fraction(frac)
-            x_t = x1 + (frac - f1) * tangent
+            x_t = x1 + (frac - f1) * tangent  # _predict set the flow fraction to frac
             r_t = _probe_residual(asmb, trace, x_t)
             if r_t < r:
                 x, r = x_t, r_t
